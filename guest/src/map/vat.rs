@@ -54,11 +54,13 @@ fn to_fortnox_rate(rate: Decimal) -> Option<u8> {
     FORTNOX_RATES.into_iter().find(|r| Decimal::from(*r) == rate)
 }
 
-/// Tax computed from a price with VAT and tax computed on the net can differ by an öre
-/// per rounding step; two öre (plus the net's share) is as far apart as honest data gets.
+/// Tax computed from a price with VAT and tax computed on the net differ by a rounding
+/// step or two of the store's precision: two öre in a two-decimal store, a krona in a
+/// store that rounds to whole kronor.
 fn agrees(net: Decimal, tax: Decimal, rate: u8) -> bool {
     let expected = net * Decimal::from(rate) / Decimal::ONE_HUNDRED;
-    (expected - tax).abs() <= Decimal::new(2, 2)
+    let step = Decimal::new(1, net.scale().min(tax.scale()).min(2));
+    (expected - tax).abs() <= (step * Decimal::TWO).max(Decimal::new(2, 2)).min(Decimal::ONE)
 }
 
 fn infer_rate(net: Decimal, tax: Decimal) -> Option<Decimal> {

@@ -1,0 +1,8 @@
+//! The woonox host: runs the sandboxed sync component and gives it what it may use.
+
+pub mod bindings;
+pub mod component_cache;
+pub mod plugin;
+pub mod runtime;
+pub mod settings_file;
+pub mod wit_settings;

@@ -1,0 +1,44 @@
+//! The shipped component may import only what the host gives it on purpose. A new import
+//! (a capability) must be added here deliberately, so creep is caught in review.
+
+use wasmtime::component::Component;
+
+/// The `mapper` world itself imports nothing; `types` is the contract's own type-only
+/// interface, and the `wasi:cli`/`wasi:io` imports come from Rust's standard library
+/// (panic messages, the environment lookup behind `RUST_BACKTRACE`). The host satisfies them
+/// with an empty WASI context: no variables, no arguments, no files, no sockets, and
+/// standard output and error captured.
+const EXPECTED: [&str; 14] = [
+    "wasi:cli/environment@0.2.6",
+    "wasi:cli/exit@0.2.6",
+    "wasi:cli/stderr@0.2.6",
+    "wasi:cli/stdin@0.2.6",
+    "wasi:cli/stdout@0.2.6",
+    "wasi:cli/terminal-input@0.2.6",
+    "wasi:cli/terminal-output@0.2.6",
+    "wasi:cli/terminal-stderr@0.2.6",
+    "wasi:cli/terminal-stdin@0.2.6",
+    "wasi:cli/terminal-stdout@0.2.6",
+    "wasi:io/error@0.2.6",
+    "wasi:io/poll@0.2.6",
+    "wasi:io/streams@0.2.6",
+    "woonox:connector/types@0.1.0",
+];
+
+#[test]
+fn the_component_imports_exactly_the_expected_interfaces() {
+    let engine = woonox::runtime::engine().unwrap();
+    let component = Component::new(&engine, woonox::runtime::BUILT_IN).unwrap();
+    let mut imports: Vec<String> =
+        component.component_type().imports(&engine).map(|(name, _)| name.to_owned()).collect();
+    imports.sort();
+    assert_eq!(imports, EXPECTED);
+}
+
+#[test]
+fn the_component_exports_the_mapping_interface() {
+    let engine = woonox::runtime::engine().unwrap();
+    let component = Component::new(&engine, woonox::runtime::BUILT_IN).unwrap();
+    let exports: Vec<String> = component.component_type().exports(&engine).map(|(name, _)| name.to_owned()).collect();
+    assert_eq!(exports, ["woonox:connector/mapping@0.1.0"]);
+}
