@@ -1,6 +1,8 @@
 //! Builds the guest crate for wasm32-wasip2 so `cargo build`, `cargo run` and
 //! `cargo test` on a fresh clone need no extra step. The nested build has its own
-//! target directory, so it never waits on the outer build's lock.
+//! target directory, so it never waits on the outer build's lock. It also builds the
+//! misbehaving test plugin, whose path only the host's tests use; the binary embeds the
+//! guest alone.
 
 use std::env;
 use std::path::PathBuf;
@@ -9,13 +11,8 @@ use std::process::Command;
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().expect("host/ sits in the workspace").to_path_buf();
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock", "Cargo.toml"] {
+    for watched in ["guest/src", "guest/Cargo.toml", "tests/plugins/misbehaving", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
-    }
-    println!("cargo:rerun-if-env-changed=WOONOX_GUEST_WASM");
-    if let Ok(prebuilt) = env::var("WOONOX_GUEST_WASM") {
-        println!("cargo:rustc-env=WOONOX_GUEST_WASM={prebuilt}");
-        return;
     }
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -24,7 +21,8 @@ fn main() {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&workspace)
-        .args(["build", "--package", "woonox-guest", "--target", "wasm32-wasip2", "--profile", "guest"])
+        .args(["build", "--package", "woonox-guest", "--package", "woonox-misbehaving-plugin"])
+        .args(["--target", "wasm32-wasip2", "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir)
         // The outer build's flags (coverage, sanitizers, target-cpu) are for the host.
@@ -40,7 +38,9 @@ fn main() {
         status.success(),
         "building the guest component failed; is the wasm32-wasip2 target installed? (rustup target add wasm32-wasip2)"
     );
-    let wasm = target_dir.join("wasm32-wasip2/guest/woonox_guest.wasm");
-    assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
-    println!("cargo:rustc-env=WOONOX_GUEST_WASM={}", wasm.display());
+    for (var, file) in [("WOONOX_GUEST_WASM", "woonox_guest"), ("WOONOX_TEST_PLUGIN_WASM", "woonox_misbehaving_plugin")] {
+        let wasm = target_dir.join(format!("wasm32-wasip2/guest/{file}.wasm"));
+        assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
+        println!("cargo:rustc-env={var}={}", wasm.display());
+    }
 }

@@ -165,6 +165,9 @@ fn explain_trap(error: anyhow::Error, stderr: &MemoryOutputPipe, limits: &Limits
         Some(wasmtime::Trap::Interrupt) => format!("it ran past its deadline of {:?}", limits.deadline),
         Some(wasmtime::Trap::UnreachableCodeReached) if !printed.is_empty() => "it panicked".to_owned(),
         Some(trap) => format!("it trapped: {trap}"),
+        None if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() => {
+            format!("it tried to end the process (exit code {})", exit.0)
+        }
         None if is_memory_limit(&error) => format!("it needed more than the {} MiB memory limit", limits.memory_bytes >> 20),
         None => return error,
     };

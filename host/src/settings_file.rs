@@ -37,6 +37,13 @@ mod tests {
         assert_eq!(s.customer, Settings::default().customer);
     }
 
+    /// The documented example lists every key with its default; it must stay true.
+    #[test]
+    fn the_example_settings_file_is_exactly_the_defaults() {
+        let text = include_str!("../../examples/woonox.toml");
+        assert_eq!(parse(text).unwrap(), Settings::default());
+    }
+
     #[test]
     fn a_misspelt_key_is_an_error_that_names_it() {
         let err = format!("{:#}", parse("[order]\nshiping = \"row\"\n").unwrap_err());

@@ -1,0 +1,42 @@
+//! The runtime's limits, proven with a plugin that misbehaves on request: each misdeed
+//! ends its own call with a clear error, and the same runtime goes on serving.
+
+use std::path::PathBuf;
+use std::time::Duration;
+use woonox::plugin::Plugin;
+use woonox::runtime::{Limits, Runtime, Source};
+use woonox_guest::Settings;
+
+fn misbehaving() -> Plugin {
+    let limits = Limits { deadline: Duration::from_millis(500), memory_bytes: 64 << 20 };
+    Plugin::new(Runtime::new(&Source::Plugin(PathBuf::from(env!("WOONOX_TEST_PLUGIN_WASM"))), None, limits).unwrap())
+}
+
+async fn order(plugin: &Plugin, input: &str) -> anyhow::Result<String> {
+    let answer = plugin.map_order(input, None, &Settings::default()).await?;
+    Ok(answer.map_err(|e| anyhow::anyhow!("{e}"))?.body)
+}
+
+#[tokio::test]
+async fn each_misdeed_is_stopped_and_the_runtime_keeps_serving() {
+    let plugin = misbehaving();
+    let cases = [
+        ("panic", "it panicked"),
+        ("loop", "it ran past its deadline"),
+        ("memory", "memory limit"),
+        ("exit", "the plugin failed"),
+    ];
+    for (misdeed, expected) in cases {
+        let err = order(&plugin, misdeed).await.expect_err(misdeed);
+        assert!(format!("{err:#}").contains(expected), "{misdeed}: {err:#}");
+        assert_eq!(order(&plugin, "behave").await.unwrap(), "{}", "the runtime stopped serving after {misdeed}");
+    }
+}
+
+#[tokio::test]
+async fn the_guest_sees_no_environment_and_no_files() {
+    unsafe { std::env::set_var("WOONOX_SECRET_PROBE", "s3cret") };
+    let body = order(&misbehaving(), "snoop").await.unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(seen, serde_json::json!({ "vars": 0, "root": false, "passwd": false }));
+}
