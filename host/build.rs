@@ -38,7 +38,8 @@ fn main() {
         status.success(),
         "building the guest component failed; is the wasm32-wasip2 target installed? (rustup target add wasm32-wasip2)"
     );
-    for (var, file) in [("WOONOX_GUEST_WASM", "woonox_guest"), ("WOONOX_TEST_PLUGIN_WASM", "woonox_misbehaving_plugin")] {
+    for (var, file) in [("WOONOX_GUEST_WASM", "woonox_guest"), ("WOONOX_TEST_PLUGIN_WASM", "woonox_misbehaving_plugin")]
+    {
         let wasm = target_dir.join(format!("wasm32-wasip2/guest/{file}.wasm"));
         assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
         println!("cargo:rustc-env={var}={}", wasm.display());

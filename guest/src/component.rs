@@ -15,7 +15,11 @@ use woonox::connector::types as wit;
 struct Component;
 
 impl Guest for Component {
-    fn map_order(order: String, customer_number: Option<String>, settings: wit::Settings) -> Result<wit::Mapped, wit::MapError> {
+    fn map_order(
+        order: String,
+        customer_number: Option<String>,
+        settings: wit::Settings,
+    ) -> Result<wit::Mapped, wit::MapError> {
         finish(crate::map_order(&order, customer_number.as_deref(), &settings_from(settings)?))
     }
 
@@ -23,12 +27,23 @@ impl Guest for Component {
         finish(crate::map_customer(&customer_or_order, &settings_from(settings)?))
     }
 
-    fn map_product(article: String, price: Option<String>, settings: wit::Settings) -> Result<wit::Mapped, wit::MapError> {
+    fn map_product(
+        article: String,
+        price: Option<String>,
+        settings: wit::Settings,
+    ) -> Result<wit::Mapped, wit::MapError> {
         finish(crate::map_product(&article, price.as_deref(), &settings_from(settings)?))
     }
 
-    fn reconcile_stock(fortnox: String, woo: String, _settings: wit::Settings) -> Result<wit::StockPlan, wit::MapError> {
-        let plan = stock::reconcile(&stock::fortnox_levels(&fortnox).map_err(error)?, &stock::woo_levels(&woo).map_err(error)?);
+    fn reconcile_stock(
+        fortnox: String,
+        woo: String,
+        _settings: wit::Settings,
+    ) -> Result<wit::StockPlan, wit::MapError> {
+        let plan = stock::reconcile(
+            &stock::fortnox_levels(&fortnox).map_err(error)?,
+            &stock::woo_levels(&woo).map_err(error)?,
+        );
         Ok(wit::StockPlan {
             updates: plan
                 .updates
@@ -70,11 +85,13 @@ fn error(e: MapError) -> wit::MapError {
     match e {
         MapError::InvalidInput(msg) => wit::MapError::InvalidInput(msg),
         MapError::InvalidField { field, reason } => wit::MapError::InvalidField(wit::FieldError { field, reason }),
-        MapError::TotalsMismatch { woo_total, fortnox_total, tolerance } => wit::MapError::TotalsMismatch(wit::TotalsMismatch {
-            woo_total: woo_total.to_string(),
-            fortnox_total: fortnox_total.to_string(),
-            tolerance: tolerance.to_string(),
-        }),
+        MapError::TotalsMismatch { woo_total, fortnox_total, tolerance } => {
+            wit::MapError::TotalsMismatch(wit::TotalsMismatch {
+                woo_total: woo_total.to_string(),
+                fortnox_total: fortnox_total.to_string(),
+                tolerance: tolerance.to_string(),
+            })
+        }
         MapError::NotYetSupported(what) => wit::MapError::NotYetSupported(what),
     }
 }

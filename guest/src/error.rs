@@ -8,7 +8,10 @@ pub enum MapError {
     /// The input is not JSON, or not the shape the source API returns.
     InvalidInput(String),
     /// A field holds a value the target system cannot take.
-    InvalidField { field: String, reason: String },
+    InvalidField {
+        field: String,
+        reason: String,
+    },
     /// The Fortnox document would not come to the WooCommerce total.
     TotalsMismatch {
         woo_total: Decimal,
@@ -20,10 +23,7 @@ pub enum MapError {
 
 impl MapError {
     pub fn field(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        MapError::InvalidField {
-            field: field.into(),
-            reason: reason.into(),
-        }
+        MapError::InvalidField { field: field.into(), reason: reason.into() }
     }
 
     /// A decoding error from serde, told as "what the API sent is not what it should be".
@@ -37,11 +37,7 @@ impl fmt::Display for MapError {
         match self {
             MapError::InvalidInput(msg) => write!(f, "{msg}"),
             MapError::InvalidField { field, reason } => write!(f, "{field}: {reason}"),
-            MapError::TotalsMismatch {
-                woo_total,
-                fortnox_total,
-                tolerance,
-            } => write!(
+            MapError::TotalsMismatch { woo_total, fortnox_total, tolerance } => write!(
                 f,
                 "the Fortnox document would total {fortnox_total} but the WooCommerce order totals {woo_total}; \
                  the difference {} is more than the rounding tolerance {tolerance} (setting order.rounding-tolerance)",

@@ -222,17 +222,11 @@ impl Default for ProductSettings {
 impl OrderSettings {
     /// The fixed SEK rate for `currency`, if the merchant set one.
     pub fn currency_rate(&self, currency: &str) -> Option<Decimal> {
-        self.currency_rates
-            .iter()
-            .find(|r| r.currency.eq_ignore_ascii_case(currency))
-            .map(|r| r.rate)
+        self.currency_rates.iter().find(|r| r.currency.eq_ignore_ascii_case(currency)).map(|r| r.rate)
     }
 
     /// The sales account for a row, if the matrix names one.
     pub fn sales_account(&self, vat_type: VatType, vat_rate: u8) -> Option<u32> {
-        self.sales_accounts
-            .iter()
-            .find(|a| a.vat_type == vat_type && a.vat_rate == vat_rate)
-            .map(|a| a.account)
+        self.sales_accounts.iter().find(|a| a.vat_type == vat_type && a.vat_rate == vat_rate).map(|a| a.account)
     }
 }

@@ -76,7 +76,8 @@ impl std::error::Error for BadInput {}
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -138,10 +139,13 @@ fn read_input(file: Option<&Path>) -> Result<String> {
     let mut text = String::new();
     match file {
         Some(path) => {
-            text = std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?;
+            text =
+                std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?;
         }
         None => {
-            std::io::stdin().read_to_string(&mut text).map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
         }
     }
     Ok(text)

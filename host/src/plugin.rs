@@ -23,7 +23,12 @@ impl Plugin {
         &self.runtime
     }
 
-    pub async fn map_order(&self, order: &str, customer: Option<&str>, settings: &Settings) -> Result<Answer<wit::Mapped>> {
+    pub async fn map_order(
+        &self,
+        order: &str,
+        customer: Option<&str>,
+        settings: &Settings,
+    ) -> Result<Answer<wit::Mapped>> {
         let s = to_wit(settings);
         let answer = self
             .runtime
@@ -41,7 +46,12 @@ impl Plugin {
         Ok(answer.map_err(from_wit))
     }
 
-    pub async fn map_product(&self, article: &str, price: Option<&str>, settings: &Settings) -> Result<Answer<wit::Mapped>> {
+    pub async fn map_product(
+        &self,
+        article: &str,
+        price: Option<&str>,
+        settings: &Settings,
+    ) -> Result<Answer<wit::Mapped>> {
         let s = to_wit(settings);
         let answer = self
             .runtime
@@ -50,11 +60,18 @@ impl Plugin {
         Ok(answer.map_err(from_wit))
     }
 
-    pub async fn reconcile_stock(&self, fortnox: &str, woo: &str, settings: &Settings) -> Result<Answer<wit::StockPlan>> {
+    pub async fn reconcile_stock(
+        &self,
+        fortnox: &str,
+        woo: &str,
+        settings: &Settings,
+    ) -> Result<Answer<wit::StockPlan>> {
         let s = to_wit(settings);
         let answer = self
             .runtime
-            .call(async |m, store| Ok(m.woonox_connector_mapping().call_reconcile_stock(store, fortnox, woo, &s).await?))
+            .call(async |m, store| {
+                Ok(m.woonox_connector_mapping().call_reconcile_stock(store, fortnox, woo, &s).await?)
+            })
             .await?;
         Ok(answer.map_err(from_wit))
     }

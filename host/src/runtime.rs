@@ -148,7 +148,9 @@ fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) {
 fn load(engine: &Engine, source: &Source, cache_dir: Option<&Path>) -> Result<Component> {
     let bytes = match source {
         Source::BuiltIn => BUILT_IN.to_vec(),
-        Source::Plugin(path) => std::fs::read(path).with_context(|| format!("cannot read the plugin {}", path.display()))?,
+        Source::Plugin(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read the plugin {}", path.display()))?
+        }
     };
     match cache_dir {
         Some(dir) => component_cache::load(engine, &bytes, dir),
@@ -168,7 +170,9 @@ fn explain_trap(error: anyhow::Error, stderr: &MemoryOutputPipe, limits: &Limits
         None if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() => {
             format!("it tried to end the process (exit code {})", exit.0)
         }
-        None if is_memory_limit(&error) => format!("it needed more than the {} MiB memory limit", limits.memory_bytes >> 20),
+        None if is_memory_limit(&error) => {
+            format!("it needed more than the {} MiB memory limit", limits.memory_bytes >> 20)
+        }
         None => return error,
     };
     let mut message = format!("the plugin failed: {what}");

@@ -10,7 +10,8 @@ pub fn load(path: Option<&Path>) -> Result<Settings> {
     let Some(path) = path else {
         return Ok(Settings::default());
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the settings file {}", path.display()))?;
     parse(&text).with_context(|| format!("the settings file {} is not valid", path.display()))
 }
 
@@ -29,7 +30,8 @@ mod tests {
 
     #[test]
     fn a_partial_file_keeps_the_other_defaults() {
-        let s = parse("store-id = \"shop1\"\n[order]\nshipping = \"freight\"\nrounding-tolerance = \"1.00\"\n").unwrap();
+        let s =
+            parse("store-id = \"shop1\"\n[order]\nshipping = \"freight\"\nrounding-tolerance = \"1.00\"\n").unwrap();
         assert_eq!(s.store_id, "shop1");
         assert_eq!(s.order.shipping, woonox_guest::settings::ShippingMode::Freight);
         assert_eq!(s.order.rounding_tolerance.to_string(), "1.00");

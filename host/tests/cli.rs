@@ -27,7 +27,8 @@ fn woonox(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn stdout_json(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn stderr(out: &Output) -> String {
@@ -72,7 +73,10 @@ fn an_unknown_vat_rate_is_one_clear_line_and_exit_2() {
     let out = woonox(&["map", "order", order.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
-    assert_eq!(stderr(&out).trim(), "error: line 1 (\"Woo Single #1\"): tax 0.45 on 6.00 is 7.5%, not a Fortnox VAT rate");
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: line 1 (\"Woo Single #1\"): tax 0.45 on 6.00 is 7.5%, not a Fortnox VAT rate"
+    );
 }
 
 #[test]
@@ -133,7 +137,8 @@ fn a_file_that_is_not_a_component_exits_1() {
 fn tempdir() -> PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!("woonox-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let dir =
+        std::env::temp_dir().join(format!("woonox-cli-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

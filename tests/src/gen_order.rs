@@ -139,8 +139,10 @@ fn build(
         .collect();
     let tax_lines: Vec<Value> = RATES
         .iter()
-        .map(|r| json!({ "id": 200 + rate_id(*r), "rate_id": rate_id(*r), "rate_code": format!("SE-MOMS-{r}"),
-                         "label": format!("Moms {r}%"), "rate_percent": r }))
+        .map(|r| {
+            json!({ "id": 200 + rate_id(*r), "rate_id": rate_id(*r), "rate_code": format!("SE-MOMS-{r}"),
+                         "label": format!("Moms {r}%"), "rate_percent": r })
+        })
         .collect();
     let coupon_lines = if coupon > 0 { json!([{ "id": 70, "code": format!("rabatt{coupon}") }]) } else { json!([]) };
     let order = json!({
@@ -153,5 +155,11 @@ fn build(
         "line_items": items, "tax_lines": tax_lines, "shipping_lines": shipping_lines, "fee_lines": fee_lines,
         "coupon_lines": coupon_lines, "meta_data": []
     });
-    GeneratedOrder { json: order.to_string(), total: round(total, dp), prices_include_tax: incl, decimals: dp, lines: skus }
+    GeneratedOrder {
+        json: order.to_string(),
+        total: round(total, dp),
+        prices_include_tax: incl,
+        decimals: dp,
+        lines: skus,
+    }
 }

@@ -42,7 +42,12 @@ pub fn article() -> impl Strategy<Value = (String, Option<String>)> {
 pub fn stock_sets() -> impl Strategy<Value = (String, String)> {
     let fortnox = prop::collection::vec((0u8..15, prop::option::of(-10i64..400), any::<bool>()), 0..15);
     let woo = prop::collection::vec(
-        (0u8..15, prop::option::of(-3i64..400), prop::sample::select(vec![json!(true), json!(false), json!("parent")]), any::<bool>()),
+        (
+            0u8..15,
+            prop::option::of(-3i64..400),
+            prop::sample::select(vec![json!(true), json!(false), json!("parent")]),
+            any::<bool>(),
+        ),
         0..15,
     );
     (fortnox, woo).prop_map(|(f, w)| {

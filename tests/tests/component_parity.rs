@@ -68,7 +68,10 @@ fn customers_map_identically() {
     runner()
         .run(&gen_order::order(), |o| {
             let settings = Settings::default();
-            same(woonox_guest::map_customer(&o.json, &settings), block_on(plugin().map_customer(&o.json, &settings)).unwrap())
+            same(
+                woonox_guest::map_customer(&o.json, &settings),
+                block_on(plugin().map_customer(&o.json, &settings)).unwrap(),
+            )
         })
         .unwrap();
 }
@@ -94,8 +97,11 @@ fn stock_reconciles_identically() {
                 &woonox_guest::stock::woo_levels(&woo).unwrap(),
             );
             let component = block_on(plugin().reconcile_stock(&fortnox, &woo, &Settings::default())).unwrap().unwrap();
-            let native_updates: Vec<_> =
-                native.updates.iter().map(|u| (u.sku.clone(), u.product_id, u.parent_id, u.quantity.to_string(), u.enable_manage_stock)).collect();
+            let native_updates: Vec<_> = native
+                .updates
+                .iter()
+                .map(|u| (u.sku.clone(), u.product_id, u.parent_id, u.quantity.to_string(), u.enable_manage_stock))
+                .collect();
             let component_updates: Vec<_> = component
                 .updates
                 .iter()
@@ -113,7 +119,10 @@ fn stock_reconciles_identically() {
 fn bad_input_gives_the_same_error() {
     let settings = Settings::default();
     for input in ["", "{", "[]", "{\"id\": 1}", "{\"id\": 1, \"total\": \"x\", \"line_items\": []}"] {
-        same(woonox_guest::map_order(input, None, &settings), block_on(plugin().map_order(input, None, &settings)).unwrap())
-            .unwrap();
+        same(
+            woonox_guest::map_order(input, None, &settings),
+            block_on(plugin().map_order(input, None, &settings)).unwrap(),
+        )
+        .unwrap();
     }
 }

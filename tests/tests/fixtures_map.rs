@@ -44,7 +44,8 @@ fn the_same_order_with_prices_excluding_vat() {
     let mut settings = Settings::default();
     settings.order.prices = VatMode::Excluded;
     let mapped = map_order(&order, None, &settings).unwrap();
-    let prices: Vec<Value> = rows(&mapped.body).iter().map(|r| r.get("Price").cloned().unwrap_or(Value::Null)).collect();
+    let prices: Vec<Value> =
+        rows(&mapped.body).iter().map(|r| r.get("Price").cloned().unwrap_or(Value::Null)).collect();
     // Ex-VAT rows: 136.08, 296.32, 39.20, 40.00. Fortnox's VAT: 25 % of 351.36 = 87.84 and
     // 6 % of 296.32 = 17.78, so 647.68 + 105.62 = 753.30, the order total: no rounding row.
     assert_eq!(prices, [json!(136.08), json!(296.32), json!(39.2), json!(40), Value::Null]);
@@ -102,9 +103,13 @@ fn registered_customers_from_the_real_store_and_the_docs() {
 
 #[test]
 fn a_fortnox_article_with_its_price_becomes_a_product() {
-    let p = map_product(&fixture("fortnox/article-mug.json"), Some(&fixture("fortnox/price-mug.json")), &Settings::default())
-        .unwrap()
-        .body;
+    let p = map_product(
+        &fixture("fortnox/article-mug.json"),
+        Some(&fixture("fortnox/price-mug.json")),
+        &Settings::default(),
+    )
+    .unwrap()
+    .body;
     assert_eq!(p["sku"], "FNX-1001");
     assert_eq!(p["name"], "Kaffekopp Blå");
     assert_eq!(p["regular_price"], "189.00");

@@ -15,7 +15,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
         ".{0,12}".prop_map(Value::from),
-        prop::sample::select(vec!["", "0", "1.5", "-3", "true", "12,50", "1e400", "NaN", "parent"]).prop_map(Value::from),
+        prop::sample::select(vec!["", "0", "1.5", "-3", "true", "12,50", "1e400", "NaN", "parent"])
+            .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
@@ -29,10 +30,38 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn field_name() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "id", "total", "total_tax", "quantity", "sku", "taxes", "line_items", "tax_lines", "rate_id", "rate_percent",
-            "shipping_lines", "fee_lines", "coupon_lines", "billing", "country", "meta_data", "key", "value",
-            "date_created", "prices_include_tax", "Article", "ArticleNumber", "DisposableQuantity", "StockGoods",
-            "Price", "PriceList", "Weight", "Articles", "itemId", "availableStock", "manage_stock", "stock_quantity",
+            "id",
+            "total",
+            "total_tax",
+            "quantity",
+            "sku",
+            "taxes",
+            "line_items",
+            "tax_lines",
+            "rate_id",
+            "rate_percent",
+            "shipping_lines",
+            "fee_lines",
+            "coupon_lines",
+            "billing",
+            "country",
+            "meta_data",
+            "key",
+            "value",
+            "date_created",
+            "prices_include_tax",
+            "Article",
+            "ArticleNumber",
+            "DisposableQuantity",
+            "StockGoods",
+            "Price",
+            "PriceList",
+            "Weight",
+            "Articles",
+            "itemId",
+            "availableStock",
+            "manage_stock",
+            "stock_quantity",
         ])
         .prop_map(str::to_owned),
         "[a-z_]{1,8}",

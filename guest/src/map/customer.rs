@@ -129,11 +129,12 @@ fn insert_delivery(c: &mut Map<String, Value>, shipping: &woo::Address, warnings
     if trimmed(&shipping.address_1).is_empty() {
         return;
     }
-    let name = [trimmed(&shipping.company), format!("{} {}", trimmed(&shipping.first_name), trimmed(&shipping.last_name))]
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .find(|s| !s.is_empty())
-        .unwrap_or_default();
+    let name =
+        [trimmed(&shipping.company), format!("{} {}", trimmed(&shipping.first_name), trimmed(&shipping.last_name))]
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
     put(c, "DeliveryName", clean(&name, 1024));
     put(c, "DeliveryAddress1", clean(&trimmed(&shipping.address_1), 1024));
     put(c, "DeliveryAddress2", clean(&trimmed(&shipping.address_2), 1024));

@@ -108,7 +108,10 @@ impl<'a> Context<'a> {
         let vat = line_rate(&field, net, tax, &line.taxes, &self.order.tax_lines)?;
         let article_number = match sku {
             Some(sku) if sku.chars().count() > MAX_ARTICLE_NUMBER => {
-                return Err(MapError::field(&field, format!("SKU is longer than Fortnox's {MAX_ARTICLE_NUMBER} characters")));
+                return Err(MapError::field(
+                    &field,
+                    format!("SKU is longer than Fortnox's {MAX_ARTICLE_NUMBER} characters"),
+                ));
             }
             Some(sku) => Some(sku.to_owned()),
             None if self.settings.order.missing_sku == MissingSku::Error => {
@@ -184,7 +187,9 @@ impl<'a> Context<'a> {
                 .find(|l| l.rate_id == entry.id)
                 .and_then(|l| l.rate_percent)
                 .filter(|r| !r.is_zero())
-                .ok_or_else(|| MapError::field(field, format!("tax rate id {} is not in the order's tax lines", entry.id)))?;
+                .ok_or_else(|| {
+                    MapError::field(field, format!("tax rate id {} is not in the order's tax lines", entry.id))
+                })?;
             let share_net =
                 if i + 1 == charged.len() { net_left } else { round2(share_tax * Decimal::ONE_HUNDRED / rate) };
             net_left -= share_net;

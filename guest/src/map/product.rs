@@ -59,7 +59,10 @@ pub fn map_product(article_json: &str, price_json: Option<&str>, settings: &Sett
 fn price(json: &str, sku: &str, settings: &ProductSettings) -> Result<Decimal, MapError> {
     let price: fortnox::Price = decode(json, "the Fortnox price", Some("Price"))?;
     if !price.article_number.is_empty() && price.article_number != sku {
-        return Err(MapError::field("Price.ArticleNumber", format!("{:?} is not article {sku:?}", price.article_number)));
+        return Err(MapError::field(
+            "Price.ArticleNumber",
+            format!("{:?} is not article {sku:?}", price.article_number),
+        ));
     }
     if !price.price_list.is_empty() && price.price_list != settings.price_list {
         return Err(MapError::field(

@@ -73,10 +73,7 @@ pub fn split(total: Decimal, quantity: Decimal) -> Vec<Priced> {
     }
     let price = (total / quantity).round_dp_with_strategy(2, RoundingStrategy::ToZero);
     let rest = quantity - Decimal::ONE;
-    vec![
-        Priced { quantity: rest, price },
-        Priced { quantity: Decimal::ONE, price: total - price * rest },
-    ]
+    vec![Priced { quantity: rest, price }, Priced { quantity: Decimal::ONE, price: total - price * rest }]
 }
 
 #[cfg(test)]

@@ -22,7 +22,10 @@ pub fn line_rate(
 ) -> Result<u8, MapError> {
     let charged: Vec<&TaxEntry> = taxes.iter().filter(|t| !t.total.unwrap_or_default().is_zero()).collect();
     if charged.len() > 1 {
-        return Err(MapError::field(field, "more than one tax rate on one line (compound taxes) cannot be sent to Fortnox"));
+        return Err(MapError::field(
+            field,
+            "more than one tax rate on one line (compound taxes) cannot be sent to Fortnox",
+        ));
     }
     // A free line keeps its nominal rate; an untaxed line with a price is zero-rated.
     let nominal = if net.is_zero() { taxes.first() } else { None };
@@ -39,13 +42,11 @@ pub fn line_rate(
             MapError::field(field, format!("tax {tax} on {net} is {}%, not a Fortnox VAT rate", percent(net, tax)))
         })?,
     };
-    let fortnox = to_fortnox_rate(rate)
-        .ok_or_else(|| MapError::field(field, format!("tax rate {}% is not a Fortnox VAT rate (25, 12, 6 or 0)", rate.normalize())))?;
+    let fortnox = to_fortnox_rate(rate).ok_or_else(|| {
+        MapError::field(field, format!("tax rate {}% is not a Fortnox VAT rate (25, 12, 6 or 0)", rate.normalize()))
+    })?;
     if !agrees(net, tax, fortnox) {
-        return Err(MapError::field(
-            field,
-            format!("tax {tax} on {net} does not match its declared rate {fortnox}%"),
-        ));
+        return Err(MapError::field(field, format!("tax {tax} on {net} does not match its declared rate {fortnox}%")));
     }
     Ok(fortnox)
 }

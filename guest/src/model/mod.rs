@@ -18,5 +18,6 @@ pub fn decode<T: DeserializeOwned>(json: &str, what: &str, wrapper: Option<&str>
         }
         _ => value,
     };
-    serde_json::from_value(inner).map_err(|e| MapError::from_json(&format!("{what} does not have the expected shape"), e))
+    serde_json::from_value(inner)
+        .map_err(|e| MapError::from_json(&format!("{what} does not have the expected shape"), e))
 }
