@@ -2,6 +2,8 @@
 //! command works with no settings file at all. Field names match the WIT `settings`
 //! record (kebab-case), which is also how they are written in the TOML file.
 
+use crate::error::MapError;
+use crate::map::vat::FORTNOX_RATES;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -228,5 +230,78 @@ impl OrderSettings {
     /// The sales account for a row, if the matrix names one.
     pub fn sales_account(&self, vat_type: VatType, vat_rate: u8) -> Option<u32> {
         self.sales_accounts.iter().find(|a| a.vat_type == vat_type && a.vat_rate == vat_rate).map(|a| a.account)
+    }
+}
+
+impl Settings {
+    /// Checks what serde cannot: values Fortnox would refuse, or that would make the
+    /// external reference ambiguous. The error names the setting and says what fits.
+    pub fn validate(&self) -> Result<(), MapError> {
+        let bad = |field: &str, reason: &str| Err(MapError::field(format!("setting {field}"), reason));
+        let id_ok = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+        if self.store_id.is_empty() || self.store_id.len() > 40 || !self.store_id.chars().all(id_ok) {
+            return bad("store-id", "must be 1 to 40 letters, digits, '-', '_' or '.'");
+        }
+        let o = &self.order;
+        if !FORTNOX_RATES.contains(&o.freight_vat_rate) {
+            return bad("order.freight-vat-rate", "must be a Fortnox VAT rate: 25, 12, 6 or 0");
+        }
+        let accounts = [o.shipping_account, o.fee_account, Some(o.rounding_account)];
+        let matrix = o.sales_accounts.iter().map(|a| Some(a.account));
+        if accounts.into_iter().chain(matrix).flatten().any(|a| !(1000..=9999).contains(&a)) {
+            return bad("order accounts", "an account number must have four digits (1000 to 9999)");
+        }
+        if o.sales_accounts.iter().any(|a| !FORTNOX_RATES.contains(&a.vat_rate)) {
+            return bad("order.sales-accounts", "vat-rate must be 25, 12, 6 or 0");
+        }
+        if o.rounding_tolerance.is_sign_negative() {
+            return bad("order.rounding-tolerance", "must not be negative");
+        }
+        if !(1..=255).contains(&o.row_description_max) {
+            return bad("order.row-description-max", "must be between 1 and 255");
+        }
+        if o.currency_rates.iter().any(|r| r.rate <= Decimal::ZERO || !is_code(&r.currency, 3)) {
+            return bad("order.currency-rates", "each needs a three-letter currency and a rate above zero");
+        }
+        if !is_code(&self.customer.home_country, 2) {
+            return bad("customer.home-country", "must be a two-letter country code such as \"SE\"");
+        }
+        if !is_code(&self.customer.default_currency, 3) {
+            return bad("customer.default-currency", "must be a three-letter currency code such as \"SEK\"");
+        }
+        if self.product.price_list.trim().is_empty() {
+            return bad("product.price-list", "must name a Fortnox price list");
+        }
+        Ok(())
+    }
+}
+
+fn is_code(s: &str, len: usize) -> bool {
+    s.len() == len && s.chars().all(|c| c.is_ascii_alphabetic())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(Settings::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let mut s = Settings::default();
+        s.order.freight_vat_rate = 8;
+        assert!(s.validate().unwrap_err().to_string().starts_with("setting order.freight-vat-rate:"));
+        let mut s = Settings::default();
+        s.store_id = "my shop".into();
+        assert!(s.validate().unwrap_err().to_string().contains("store-id"));
+        let mut s = Settings::default();
+        s.order.sales_accounts.push(SalesAccount { vat_type: VatType::Sevat, vat_rate: 25, account: 30011 });
+        assert!(s.validate().unwrap_err().to_string().contains("four digits"));
+        let mut s = Settings::default();
+        s.customer.home_country = "Sweden".into();
+        assert!(s.validate().is_err());
     }
 }

@@ -6,5 +6,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use exports::woonox::connector::mapping as wit_mapping;
-pub use woonox::connector::types as wit;
+pub use self::exports::woonox::connector::mapping as wit_mapping;
+pub use self::woonox::connector::types as wit;

@@ -16,7 +16,9 @@ pub fn load(path: Option<&Path>) -> Result<Settings> {
 }
 
 pub fn parse(text: &str) -> Result<Settings> {
-    Ok(toml::from_str(text)?)
+    let settings: Settings = toml::from_str(text)?;
+    settings.validate()?;
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -44,6 +46,12 @@ mod tests {
     fn the_example_settings_file_is_exactly_the_defaults() {
         let text = include_str!("../../examples/woonox.toml");
         assert_eq!(parse(text).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn a_value_fortnox_would_refuse_is_an_error() {
+        let err = format!("{:#}", parse("[order]\nfreight-vat-rate = 8\n").unwrap_err());
+        assert!(err.contains("order.freight-vat-rate"), "{err}");
     }
 
     #[test]

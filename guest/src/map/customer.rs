@@ -20,6 +20,7 @@ struct Buyer {
 }
 
 pub fn map_customer(json: &str, settings: &Settings) -> Result<Mapped, MapError> {
+    settings.validate()?;
     let buyer = buyer(json)?;
     let mut warnings = Vec::new();
     let mut c = Map::new();

@@ -19,6 +19,7 @@ pub fn external_reference(store_id: &str, order_id: u64) -> String {
 }
 
 pub fn map_order(json: &str, customer_number: Option<&str>, settings: &Settings) -> Result<Mapped, MapError> {
+    settings.validate()?;
     let order: woo::Order = decode(json, "the WooCommerce order", None)?;
     let mut ctx = Context::new(&order, settings);
     let woo_total = order.total.ok_or_else(|| MapError::field("total", "missing"))?;

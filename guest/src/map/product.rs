@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 pub const ARTICLE_META_KEY: &str = "_fortnox_article_number";
 
 pub fn map_product(article_json: &str, price_json: Option<&str>, settings: &Settings) -> Result<Mapped, MapError> {
+    settings.validate()?;
     let article: fortnox::Article = decode(article_json, "the Fortnox article", Some("Article"))?;
     let sku = article.article_number.trim();
     if sku.is_empty() {

@@ -60,7 +60,7 @@ fn to_fortnox_rate(rate: Decimal) -> Option<u8> {
 /// store that rounds to whole kronor.
 fn agrees(net: Decimal, tax: Decimal, rate: u8) -> bool {
     let expected = net * Decimal::from(rate) / Decimal::ONE_HUNDRED;
-    let step = Decimal::new(1, net.scale().min(tax.scale()).min(2));
+    let step = Decimal::new(1, net.scale().max(tax.scale()).min(2));
     (expected - tax).abs() <= (step * Decimal::TWO).max(Decimal::new(2, 2)).min(Decimal::ONE)
 }
 
@@ -133,6 +133,13 @@ mod tests {
         assert_eq!(line_rate("l", d("50"), d("0"), &[], &[]).unwrap(), 0);
         let err = line_rate("l", d("100"), d("8"), &[entry(1, "8")], &[]).unwrap_err();
         assert!(err.to_string().contains("8%"), "{err}");
+    }
+
+    /// WooCommerce's per-rate tax strings are unrounded ("0.9"); precision comes from the
+    /// more precise of the two amounts, so a short string does not widen the check.
+    #[test]
+    fn an_unrounded_tax_string_does_not_loosen_the_check() {
+        assert!(line_rate("l", d("12.00"), d("0.9"), &[entry(1, "0.9")], &[]).is_err());
     }
 
     #[test]
