@@ -294,8 +294,7 @@ mod tests {
         let mut s = Settings::default();
         s.order.freight_vat_rate = 8;
         assert!(s.validate().unwrap_err().to_string().starts_with("setting order.freight-vat-rate:"));
-        let mut s = Settings::default();
-        s.store_id = "my shop".into();
+        let s = Settings { store_id: "my shop".into(), ..Settings::default() };
         assert!(s.validate().unwrap_err().to_string().contains("store-id"));
         let mut s = Settings::default();
         s.order.sales_accounts.push(SalesAccount { vat_type: VatType::Sevat, vat_rate: 25, account: 30011 });
