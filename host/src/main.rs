@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use woonox::plugin::{Answer, Plugin};
@@ -20,7 +20,7 @@ struct Cli {
     /// Settings file (TOML). Without it every setting takes its documented default.
     #[arg(long, global = true, value_name = "FILE")]
     settings: Option<PathBuf>,
-    /// Where woonox keeps its state and caches [default: the user's data directory]/woonox.
+    /// Where woonox keeps its state and caches [default: ~/.local/share/woonox or your platform's data directory].
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -117,6 +117,9 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 };
                 let mapped = answer_or_bad_input(answer)?;
+                if matches!(kind, MapKind::Order) && customer_number.is_none() {
+                    eprintln!("note: no --customer-number, so CustomerNumber is left out (a sync fills it in)");
+                }
                 for warning in &mapped.warnings {
                     eprintln!("warning: {warning}");
                 }
@@ -136,17 +139,16 @@ fn answer_or_bad_input<T>(answer: Answer<T>) -> Result<T> {
 }
 
 fn read_input(file: Option<&Path>) -> Result<String> {
+    if let Some(path) = file {
+        return Ok(std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?);
+    }
+    if std::io::stdin().is_terminal() {
+        return Err(BadInput("give a JSON file, or pipe the JSON into standard input".into()).into());
+    }
     let mut text = String::new();
-    match file {
-        Some(path) => {
-            text =
-                std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?;
-        }
-        None => {
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
-        }
+    std::io::stdin().read_to_string(&mut text).map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
+    if text.trim().is_empty() {
+        return Err(BadInput("standard input is empty; give a JSON file or pipe JSON in".into()).into());
     }
     Ok(text)
 }
