@@ -124,6 +124,9 @@ impl<'a> Context<'a> {
             }
         };
         let description = self.description(&line.name);
+        if article_number.is_none() && description.is_empty() {
+            return Err(MapError::field(&field, "has neither SKU nor name; a Fortnox row needs one of them"));
+        }
         let account = self.settings.order.sales_account(self.vat_type, vat);
         Ok(split(self.amount(net, tax), quantity)
             .into_iter()
