@@ -6,3 +6,4 @@ pub mod plugin;
 pub mod runtime;
 pub mod settings_file;
 pub mod wit_settings;
+pub mod woo_oauth1;
