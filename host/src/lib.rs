@@ -3,6 +3,7 @@
 pub mod bindings;
 pub mod component_cache;
 pub mod plugin;
+pub mod rate_limit;
 pub mod runtime;
 pub mod settings_file;
 pub mod wit_settings;

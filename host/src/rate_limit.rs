@@ -1,0 +1,93 @@
+//! A sliding-window limiter: at most `limit` requests in any `window`. Fortnox enforces
+//! exactly this (25 requests in any 5 s per client id and tenant), and a per-second token
+//! bucket does not fit inside it, so woonox paces to the same window it is judged by.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+pub struct SlidingWindow {
+    limit: usize,
+    window: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl SlidingWindow {
+    pub fn new(limit: usize, window: Duration) -> Self {
+        assert!(limit > 0, "a limit of zero requests would never let one through");
+        SlidingWindow { limit, window, sent: Mutex::new(VecDeque::with_capacity(limit)) }
+    }
+
+    /// Fortnox's documented limit.
+    pub fn fortnox() -> Self {
+        SlidingWindow::new(25, Duration::from_secs(5))
+    }
+
+    /// Waits until one more request fits in the window, and counts it.
+    pub async fn acquire(&self) {
+        let mut sent = self.sent.lock().await;
+        loop {
+            let now = Instant::now();
+            while sent.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                sent.pop_front();
+            }
+            if sent.len() < self.limit {
+                sent.push_back(now);
+                return;
+            }
+            let oldest = *sent.front().expect("a full window has an oldest request");
+            tokio::time::sleep_until(oldest + self.window).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// Counts, over every request's start, the requests in the window that starts there.
+    fn max_in_any_window(times: &[Instant], window: Duration) -> usize {
+        times.iter().map(|t| times.iter().filter(|u| **u >= *t && u.duration_since(*t) < window).count()).max().unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_the_limit_in_any_window_and_no_idle_time() {
+        let limiter = Arc::new(SlidingWindow::fortnox());
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let limiter = limiter.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut times = Vec::new();
+                for _ in 0..25 {
+                    limiter.acquire().await;
+                    times.push(Instant::now());
+                }
+                times
+            }));
+        }
+        let mut times = Vec::new();
+        for t in tasks {
+            times.extend(t.await.unwrap());
+        }
+        times.sort();
+        assert_eq!(times.len(), 200);
+        assert_eq!(max_in_any_window(&times, Duration::from_secs(5)), 25);
+        // 200 requests at 25 per 5 s: the last window opens at 35 s; pacing wastes nothing.
+        assert_eq!(times.last().unwrap().duration_since(start), Duration::from_secs(35));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quiet_limiter_lets_a_burst_through_at_once() {
+        let limiter = SlidingWindow::new(5, Duration::from_secs(1));
+        let start = Instant::now();
+        for _ in 0..5 {
+            limiter.acquire().await;
+        }
+        assert_eq!(Instant::now(), start);
+        limiter.acquire().await;
+        assert_eq!(Instant::now().duration_since(start), Duration::from_secs(1));
+    }
+}
