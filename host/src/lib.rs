@@ -6,5 +6,6 @@ pub mod plugin;
 pub mod rate_limit;
 pub mod runtime;
 pub mod settings_file;
+pub mod store;
 pub mod wit_settings;
 pub mod woo_oauth1;

@@ -49,7 +49,11 @@ mod tests {
 
     /// Counts, over every request's start, the requests in the window that starts there.
     fn max_in_any_window(times: &[Instant], window: Duration) -> usize {
-        times.iter().map(|t| times.iter().filter(|u| **u >= *t && u.duration_since(*t) < window).count()).max().unwrap_or(0)
+        times
+            .iter()
+            .map(|t| times.iter().filter(|u| **u >= *t && u.duration_since(*t) < window).count())
+            .max()
+            .unwrap_or(0)
     }
 
     #[tokio::test(start_paused = true)]
