@@ -3,6 +3,7 @@
 //! `component` is WebAssembly-specific glue.
 
 pub mod error;
+pub mod fortnox_error;
 pub mod lenient;
 pub mod map;
 pub mod model;
