@@ -2,6 +2,7 @@
 
 pub mod bindings;
 pub mod component_cache;
+pub mod http_policy;
 pub mod plugin;
 pub mod rate_limit;
 pub mod runtime;
