@@ -1,0 +1,299 @@
+//! The Fortnox stand-in: OAuth2 token endpoint with single-use rotating refresh tokens,
+//! Bearer-checked `/3/` resources, the 25-in-any-5-s sliding window answered with 429,
+//! paging with `MetaInformation`, substring search, read-only fields refused.
+
+use crate::log::{RequestLog, record};
+use crate::seed::Item;
+use crate::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, lock};
+use axum::extract::{Path, Query, State as Axum};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const RATE_LIMIT: usize = 25;
+pub const RATE_WINDOW: Duration = Duration::from_secs(5);
+const MAX_LIMIT: usize = 500;
+/// Fields Fortnox computes itself; sending one is an error (C# SDK #154 and others).
+const ARTICLE_READ_ONLY: [&str; 5] = ["SalesPrice", "DisposableQuantity", "ReservedQuantity", "StockValue", "@url"];
+
+pub struct State {
+    pub articles: BTreeMap<String, Value>,
+    pub tenant_id: String,
+    pub access_ttl: Duration,
+    access: HashMap<String, Instant>,
+    refresh_live: HashSet<String>,
+    codes: HashMap<String, String>,
+    windows: HashMap<String, VecDeque<Instant>>,
+    /// How many refresh-token grants were served, for single-flight tests.
+    pub refreshes: usize,
+}
+
+impl State {
+    pub fn new(catalog: &[Item]) -> State {
+        let articles = catalog
+            .iter()
+            .map(|item| {
+                let article = json!({
+                    "ArticleNumber": item.sku, "Description": item.description, "Type": "STOCK",
+                    "StockGoods": true, "WebshopArticle": true, "Active": true, "Expired": false,
+                    "QuantityInStock": item.stock, "ReservedQuantity": 0, "DisposableQuantity": item.stock,
+                    "SalesPrice": item.price_ore as f64 / 100.0, "VAT": item.vat, "Unit": "st",
+                });
+                (item.sku.clone(), article)
+            })
+            .collect();
+        State {
+            articles,
+            tenant_id: "1234567".into(),
+            access_ttl: Duration::from_secs(3600),
+            access: HashMap::new(),
+            refresh_live: HashSet::new(),
+            codes: HashMap::new(),
+            windows: HashMap::new(),
+            refreshes: 0,
+        }
+    }
+
+    /// What the consent page would hand back: a one-time code for `redirect_uri`.
+    pub fn issue_code(&mut self, redirect_uri: &str) -> String {
+        let code = random_token();
+        self.codes.insert(code.clone(), redirect_uri.to_owned());
+        code
+    }
+
+    /// Voids every access token at once, as if all had expired.
+    pub fn expire_access_tokens(&mut self) {
+        self.access.clear();
+    }
+
+    fn grant(&mut self, with_refresh: bool) -> Value {
+        let access = random_token();
+        self.access.insert(access.clone(), Instant::now() + self.access_ttl);
+        let mut body = json!({ "access_token": access, "scope": "article price customer order invoice",
+                               "expires_in": self.access_ttl.as_secs(), "token_type": "bearer" });
+        if with_refresh {
+            let refresh = random_token();
+            self.refresh_live.insert(refresh.clone());
+            body["refresh_token"] = json!(refresh);
+        }
+        body
+    }
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 24] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+type Shared = Arc<Mutex<State>>;
+
+pub fn router(state: Shared, log: RequestLog) -> Router {
+    Router::new()
+        .route("/oauth-v1/token", post(token))
+        .route("/3/articles", get(list_articles).post(create_article))
+        .route("/3/articles/{number}", get(get_article).put(update_article))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(move |req, next| record("fortnox", log.clone(), req, next)))
+}
+
+fn error(status: StatusCode, code: u64, message: &str) -> Response {
+    (status, Json(json!({ "ErrorInformation": { "error": 1, "message": message, "code": code } }))).into_response()
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+}
+
+async fn token(Axum(state): Axum<Shared>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+    let expected =
+        base64::engine::general_purpose::STANDARD.encode(format!("{FORTNOX_CLIENT_ID}:{FORTNOX_CLIENT_SECRET}"));
+    if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(&format!("Basic {expected}")) {
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client credentials");
+    }
+    let mut s = lock(&state);
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {
+            let code = form.get("code").cloned().unwrap_or_default();
+            match s.codes.remove(&code) {
+                Some(uri) if form.get("redirect_uri") == Some(&uri) => Json(s.grant(true)).into_response(),
+                Some(_) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri does not match"),
+                None => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code"),
+            }
+        }
+        Some("refresh_token") => {
+            let token = form.get("refresh_token").cloned().unwrap_or_default();
+            // Single use: the old token dies the moment it is presented.
+            if s.refresh_live.remove(&token) {
+                s.refreshes += 1;
+                Json(s.grant(true)).into_response()
+            } else {
+                oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh token")
+            }
+        }
+        Some("client_credentials") => {
+            let tenant = headers.get("TenantId").and_then(|v| v.to_str().ok());
+            if tenant == Some(s.tenant_id.as_str()) {
+                Json(s.grant(false)).into_response()
+            } else {
+                oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "TenantId header missing or unknown")
+            }
+        }
+        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type"),
+    }
+}
+
+/// Checks the Bearer token and counts the request in that token's sliding window.
+fn admit(s: &mut State, headers: &HeaderMap) -> Result<(), Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let now = Instant::now();
+    match s.access.get(&token) {
+        Some(expiry) if *expiry > now => {}
+        _ => return Err(error(StatusCode::UNAUTHORIZED, 2000311, "Ogiltig eller saknad access-token")),
+    }
+    let window = s.windows.entry(token).or_default();
+    while window.front().is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW) {
+        window.pop_front();
+    }
+    if window.len() >= RATE_LIMIT {
+        return Err((StatusCode::TOO_MANY_REQUESTS, Json(json!({ "message": "Too Many Requests" }))).into_response());
+    }
+    window.push_back(now);
+    Ok(())
+}
+
+fn list_item(article: &Value) -> Value {
+    let mut item = serde_json::Map::new();
+    for key in ["ArticleNumber", "Description", "QuantityInStock", "StockGoods", "WebshopArticle", "Unit"] {
+        item.insert(key.into(), article[key].clone());
+    }
+    // The list endpoint sends these numbers as strings.
+    for key in ["DisposableQuantity", "ReservedQuantity", "SalesPrice", "VAT"] {
+        item.insert(key.into(), json!(article[key].to_string()));
+    }
+    item.insert(
+        "@url".into(),
+        json!(format!("https://api.fortnox.se/3/articles/{}", article["ArticleNumber"].as_str().unwrap_or(""))),
+    );
+    Value::Object(item)
+}
+
+async fn list_articles(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let number = |key: &str, default: usize| q.get(key).map(|v| v.parse::<usize>().ok()).unwrap_or(Some(default));
+    let (page, limit) = match (number("page", 1), number("limit", 100)) {
+        (Some(p), Some(l)) if p >= 1 && (1..=MAX_LIMIT).contains(&l) => (p, l),
+        _ => return error(StatusCode::BAD_REQUEST, 2000588, "Ogiltig parameter: page eller limit"),
+    };
+    let needle = q.get("articlenumber").map(|n| n.to_lowercase());
+    let matching: Vec<&Value> = s
+        .articles
+        .values()
+        .filter(|a| {
+            needle.as_ref().is_none_or(|n| a["ArticleNumber"].as_str().unwrap_or("").to_lowercase().contains(n))
+        })
+        .collect();
+    let total = matching.len();
+    let pages = total.div_ceil(limit).max(1);
+    let items: Vec<Value> = matching.iter().skip((page - 1) * limit).take(limit).map(|a| list_item(a)).collect();
+    Json(json!({
+        "MetaInformation": { "@TotalResources": total, "@TotalPages": pages, "@CurrentPage": page },
+        "Articles": items,
+    }))
+    .into_response()
+}
+
+async fn get_article(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    match s.articles.get(&number) {
+        Some(a) => Json(json!({ "Article": a })).into_response(),
+        None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta artikeln"),
+    }
+}
+
+/// The body's `Article`, refusing read-only fields and lengths Fortnox refuses.
+fn writable_article(body: &Value) -> Result<serde_json::Map<String, Value>, Response> {
+    let Some(article) = body.get("Article").and_then(Value::as_object) else {
+        return Err(error(StatusCode::BAD_REQUEST, 2001392, "Felaktig eller tom request body"));
+    };
+    if let Some(field) = ARTICLE_READ_ONLY.iter().find(|f| article.contains_key(**f)) {
+        return Err(error(StatusCode::BAD_REQUEST, 2001399, &format!("Ogiltigt fältnamn: {field}")));
+    }
+    let too_long =
+        |key: &str, max: usize| article.get(key).and_then(Value::as_str).is_some_and(|v| v.chars().count() > max);
+    if too_long("ArticleNumber", 50) || too_long("Description", 200) || too_long("EAN", 30) {
+        return Err(error(StatusCode::BAD_REQUEST, 2000106, "Värdet är för långt"));
+    }
+    Ok(article.clone())
+}
+
+async fn create_article(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let article = match writable_article(&body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(number) = article.get("ArticleNumber").and_then(Value::as_str).map(str::to_owned) else {
+        return error(StatusCode::BAD_REQUEST, 2000729, "Artikelnummer saknas");
+    };
+    if article.get("Description").and_then(Value::as_str).is_none_or(str::is_empty) {
+        return error(StatusCode::BAD_REQUEST, 2000106, "Benämning måste anges");
+    }
+    if s.articles.contains_key(&number) {
+        return error(StatusCode::BAD_REQUEST, 2000013, "Artikelnumret används redan");
+    }
+    s.articles.insert(number.clone(), Value::Object(article));
+    Json(json!({ "Article": s.articles[&number] })).into_response()
+}
+
+async fn update_article(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let changes = match writable_article(&body) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(article) = s.articles.get_mut(&number).and_then(Value::as_object_mut) else {
+        return error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta artikeln");
+    };
+    for (k, v) in changes {
+        // "API_BLANK" clears a field; absent fields stay as they are.
+        if v == "API_BLANK" {
+            article.remove(&k);
+        } else {
+            article.insert(k, v);
+        }
+    }
+    Json(json!({ "Article": s.articles[&number] })).into_response()
+}

@@ -1,0 +1,226 @@
+//! The WooCommerce stand-in, behaving like the real 10.0.2 store recorded in
+//! `shared/specs/woocommerce/real-10.0.2`: a plain-HTTP store, so only OAuth 1.0a
+//! authenticates (Basic is ignored); keys work only on `/wp-json/wc/` URLs; paging with
+//! `X-WP-Total`/`X-WP-TotalPages` and a `Link` header that echoes the request's query;
+//! `per_page` above 100 refused; SKU search exact and covering variations.
+
+use crate::log::{RequestLog, record};
+use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
+use crate::seed::Item;
+use crate::{WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, lock};
+use axum::extract::{Path, Request, State as Axum};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub struct State {
+    pub products: Vec<Value>,
+    nonces: HashMap<(String, String), Instant>,
+}
+
+impl State {
+    pub fn new(catalog: &[Item]) -> State {
+        // The store starts with half the catalog published, with its own stock levels.
+        let products = catalog
+            .iter()
+            .step_by(2)
+            .enumerate()
+            .map(|(i, item)| {
+                json!({ "id": 100 + i, "type": "simple", "parent_id": 0, "name": item.description, "sku": item.sku,
+                        "regular_price": format!("{:.2}", item.price_ore as f64 / 100.0), "manage_stock": true,
+                        "stock_quantity": item.stock / 2, "status": "publish" })
+            })
+            .collect();
+        State { products, nonces: HashMap::new() }
+    }
+}
+
+#[derive(Clone)]
+struct Ctx {
+    state: Arc<Mutex<State>>,
+    home_url: Arc<Mutex<String>>,
+}
+
+pub fn router(state: Arc<Mutex<State>>, log: RequestLog, home_url: Arc<Mutex<String>>) -> Router {
+    let ctx = Ctx { state, home_url };
+    Router::new()
+        .route("/wp-json/wc/v3/products", get(list_products))
+        .route("/wp-json/wc/v3/products/{id}", get(get_product))
+        .fallback(not_found)
+        .with_state(ctx)
+        .layer(axum::middleware::from_fn(move |req, next| record("woocommerce", log.clone(), req, next)))
+}
+
+fn wc_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } }))).into_response()
+}
+
+/// `?rest_route=` URLs are served but never authenticated, as on the real store.
+async fn not_found(request: Request) -> Response {
+    if request.uri().query().unwrap_or("").contains("rest_route=") {
+        return wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.");
+    }
+    wc_error(StatusCode::NOT_FOUND, "rest_no_route", "No route was found matching the URL and request method.")
+}
+
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode =
+                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// OAuth 1.0a over plain HTTP, checked the way WooCommerce does.
+fn authenticate(
+    ctx: &Ctx,
+    method: &Method,
+    path: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let auth = |m: &str| wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", m);
+    let mut params: Vec<(String, String)> = query.to_vec();
+    if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        params.extend(header_params(h));
+    }
+    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let present: Vec<&str> = REQUIRED.iter().copied().filter(|k| get(k).is_some()).collect();
+    if present.is_empty() {
+        // Basic credentials are ignored over plain HTTP: the request is anonymous.
+        return Err(wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot list resources.",
+        ));
+    }
+    if present.len() < REQUIRED.len() {
+        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|k| get(k).is_none()).collect();
+        return Err(wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_authentication_missing_parameter",
+            &format!("Missing OAuth parameter {}", missing.join(", ")),
+        ));
+    }
+    if get("oauth_consumer_key").as_deref() != Some(WOO_CONSUMER_KEY) {
+        return Err(auth("Consumer key is invalid."));
+    }
+    let sig_method = get("oauth_signature_method").unwrap_or_default();
+    let base_url = format!("{}{}", lock(&ctx.home_url), path);
+    let expected = expected_signature(&sig_method, method.as_str(), &base_url, WOO_CONSUMER_SECRET, &params)
+        .ok_or_else(|| auth("Invalid signature - signature method is invalid."))?;
+    // PHP has already turned a raw '+' into a space; WooCommerce tolerates that.
+    let given = get("oauth_signature").unwrap_or_default().replace(' ', "+");
+    if given != expected {
+        return Err(auth("Invalid signature - provided signature does not match."));
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let timestamp: i64 = get("oauth_timestamp").and_then(|t| t.parse().ok()).unwrap_or(0);
+    if (now - timestamp).abs() > TIMESTAMP_WINDOW_SECS {
+        return Err(auth("Invalid timestamp."));
+    }
+    let mut s = lock(&ctx.state);
+    let window = Duration::from_secs(TIMESTAMP_WINDOW_SECS as u64);
+    s.nonces.retain(|_, seen| seen.elapsed() < window);
+    let key = (WOO_CONSUMER_KEY.to_owned(), get("oauth_nonce").unwrap_or_default());
+    if s.nonces.insert(key, Instant::now()).is_some() {
+        return Err(auth("Invalid nonce - nonce has already been used."));
+    }
+    Ok(())
+}
+
+async fn list_products(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let raw_query = request.uri().query().unwrap_or("").to_owned();
+    let query = query_pairs(&raw_query);
+    if let Err(r) = authenticate(&ctx, &method, request.uri().path(), &query, &headers) {
+        return r;
+    }
+    let param = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let per_page: i64 = param("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
+    let page: i64 = param("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    if !(1..=100).contains(&per_page) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
+                         "data": { "status": 400, "params": { "per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)" } } })),
+        )
+            .into_response();
+    }
+    let s = lock(&ctx.state);
+    let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let matching: Vec<&Value> = s
+        .products
+        .iter()
+        .filter(|p| match &skus {
+            // An exact SKU search also finds variations.
+            Some(list) => list.iter().any(|sku| p["sku"] == sku.as_str()),
+            None => p["type"] != "variation",
+        })
+        .collect();
+    let total = matching.len() as i64;
+    let pages = (total + per_page - 1) / per_page;
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(((page.max(1) - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .map(|p| (*p).clone())
+        .collect();
+    let mut response = Json(items).into_response();
+    let h = response.headers_mut();
+    h.insert("X-WP-Total", HeaderValue::from(total));
+    h.insert("X-WP-TotalPages", HeaderValue::from(pages));
+    if let Some(link) = link_header(&lock(&ctx.home_url), request.uri().path(), &raw_query, page, pages) {
+        h.insert(header::LINK, link);
+    }
+    response
+}
+
+/// prev/next only, each repeating the request's whole query (oauth_* included) with
+/// another page number, as the real store does.
+fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -> Option<HeaderValue> {
+    let with_page = |p: i64| {
+        let rest: Vec<&str> = raw_query.split('&').filter(|kv| !kv.starts_with("page=") && !kv.is_empty()).collect();
+        format!("<{home}{path}?{}&page={p}>", rest.join("&"))
+    };
+    let mut links = Vec::new();
+    if page > 1 && page <= pages + 1 {
+        links.push(format!("{}; rel=\"prev\"", with_page(page - 1)));
+    }
+    if page < pages {
+        links.push(format!("{}; rel=\"next\"", with_page(page + 1)));
+    }
+    (!links.is_empty()).then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
+}
+
+async fn get_product(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    if let Err(r) = authenticate(&ctx, &method, request.uri().path(), &query, &headers) {
+        return r;
+    }
+    let s = lock(&ctx.state);
+    match s.products.iter().find(|p| p["id"] == id) {
+        Some(p) => Json(p.clone()).into_response(),
+        None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID."),
+    }
+}

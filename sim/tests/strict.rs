@@ -1,0 +1,181 @@
+//! The stand-ins refuse what the real services refuse. Each case is something the real
+//! Fortnox or WooCommerce documents or was recorded doing.
+
+use base64::Engine as _;
+use serde_json::Value;
+use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig};
+
+struct Running {
+    sim: Sim,
+    _rt: tokio::runtime::Runtime,
+    agent: ureq::Agent,
+}
+
+fn start(articles: usize) -> Running {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = rt.block_on(Sim::start(SimConfig { articles, ..SimConfig::default() })).unwrap();
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    Running { sim, _rt: rt, agent }
+}
+
+fn body(mut response: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn client_basic() -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{FORTNOX_CLIENT_ID}:{FORTNOX_CLIENT_SECRET}"))
+    )
+}
+
+impl Running {
+    fn token(&self, form: &[(&str, &str)]) -> (u16, Value) {
+        let url = format!("{}/oauth-v1/token", self.sim.fortnox_url);
+        body(self.agent.post(&url).header("Authorization", &client_basic()).send_form(form.iter().copied()).unwrap())
+    }
+
+    fn first_tokens(&self) -> (String, String) {
+        let code = self.sim.fortnox.lock().unwrap().issue_code("http://127.0.0.1:9/callback");
+        let (status, t) = self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9/callback"),
+        ]);
+        assert_eq!(status, 200, "{t}");
+        (t["access_token"].as_str().unwrap().to_owned(), t["refresh_token"].as_str().unwrap().to_owned())
+    }
+
+    fn fortnox_get(&self, path_and_query: &str, token: &str) -> (u16, Value) {
+        let url = format!("{}{path_and_query}", self.sim.fortnox_url);
+        body(self.agent.get(&url).header("Authorization", &format!("Bearer {token}")).call().unwrap())
+    }
+}
+
+#[test]
+fn refresh_tokens_are_single_use_and_rotate() {
+    let r = start(3);
+    let (_, refresh) = r.first_tokens();
+    let (status, rotated) = r.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
+    assert_eq!(status, 200);
+    let next = rotated["refresh_token"].as_str().unwrap();
+    assert_ne!(next, refresh);
+    let (status, err) = r.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]);
+    assert_eq!((status, err["error_description"].as_str()), (400, Some("Invalid refresh token")));
+    assert_eq!(r.token(&[("grant_type", "refresh_token"), ("refresh_token", next)]).0, 200);
+}
+
+#[test]
+fn the_token_endpoint_checks_the_client_and_the_code() {
+    let r = start(3);
+    let url = format!("{}/oauth-v1/token", r.sim.fortnox_url);
+    let wrong = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("x:y"));
+    let (status, _) =
+        body(r.agent.post(&url).header("Authorization", &wrong).send_form([("grant_type", "refresh_token")]).unwrap());
+    assert_eq!(status, 401);
+    let code = r.sim.fortnox.lock().unwrap().issue_code("http://127.0.0.1:9/cb");
+    let form =
+        [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", "http://127.0.0.1:9/cb")];
+    assert_eq!(r.token(&form).0, 200);
+    assert_eq!(r.token(&form).0, 400, "an authorization code works once");
+    let (status, _) = r.token(&[("grant_type", "client_credentials")]);
+    assert_eq!(status, 400, "client credentials need the TenantId header");
+}
+
+#[test]
+fn resources_need_a_live_bearer_token() {
+    let r = start(3);
+    let (status, err) = r.fortnox_get("/3/articles", "not-a-token");
+    assert_eq!(status, 401);
+    assert_eq!(err["ErrorInformation"]["code"], 2000311);
+    let (access, _) = r.first_tokens();
+    assert_eq!(r.fortnox_get("/3/articles", &access).0, 200);
+    r.sim.fortnox.lock().unwrap().expire_access_tokens();
+    assert_eq!(r.fortnox_get("/3/articles", &access).0, 401);
+}
+
+#[test]
+fn articles_page_with_meta_information_and_a_500_limit() {
+    let r = start(1203);
+    let (access, _) = r.first_tokens();
+    let (status, page) = r.fortnox_get("/3/articles?limit=500&page=3", &access);
+    assert_eq!(status, 200);
+    assert_eq!(page["MetaInformation"]["@TotalResources"], 1203);
+    assert_eq!(page["MetaInformation"]["@TotalPages"], 3);
+    assert_eq!(page["MetaInformation"]["@CurrentPage"], 3);
+    assert_eq!(page["Articles"].as_array().unwrap().len(), 203);
+    assert!(page["Articles"][0]["DisposableQuantity"].is_string(), "list items carry numbers as strings");
+    assert_eq!(r.fortnox_get("/3/articles?limit=501", &access).0, 400);
+}
+
+#[test]
+fn search_is_a_case_insensitive_substring() {
+    let r = start(120);
+    let (access, _) = r.first_tokens();
+    let (_, found) = r.fortnox_get("/3/articles?articlenumber=sim-0001", &access);
+    let numbers: Vec<&str> =
+        found["Articles"].as_array().unwrap().iter().map(|a| a["ArticleNumber"].as_str().unwrap()).collect();
+    assert!(numbers.contains(&"SIM-00010") && numbers.contains(&"SIM-00011") && numbers.len() > 1, "{numbers:?}");
+}
+
+#[test]
+fn read_only_fields_are_refused() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    let url = format!("{}/3/articles", r.sim.fortnox_url);
+    let send = |article: Value| {
+        body(
+            r.agent
+                .post(&url)
+                .header("Authorization", &format!("Bearer {access}"))
+                .header("Content-Type", "application/json")
+                .send(serde_json::json!({ "Article": article }).to_string())
+                .unwrap(),
+        )
+    };
+    let (status, err) = send(serde_json::json!({ "ArticleNumber": "NEW-1", "Description": "Ny", "SalesPrice": 10 }));
+    assert_eq!((status, err["ErrorInformation"]["code"].as_u64()), (400, Some(2001399)));
+    let (status, _) = send(serde_json::json!({ "ArticleNumber": "NEW-1", "Description": "x".repeat(201) }));
+    assert_eq!(status, 400, "Description is at most 200 characters");
+    assert_eq!(send(serde_json::json!({ "ArticleNumber": "NEW-1", "Description": "Ny" })).0, 200);
+}
+
+#[test]
+fn a_burst_past_25_in_5_seconds_gets_429() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    let statuses: Vec<u16> = (0..30).map(|_| r.fortnox_get("/3/articles?limit=1", &access).0).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 25);
+    assert!(statuses[25..].iter().all(|s| *s == 429), "{statuses:?}");
+}
+
+#[test]
+fn woocommerce_over_http_ignores_basic_and_rest_route() {
+    let r = start(4);
+    let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("ck_x:cs_y"));
+    let (status, err) = body(
+        r.agent
+            .get(&format!("{}/wp-json/wc/v3/products", r.sim.woo_url))
+            .header("Authorization", &basic)
+            .call()
+            .unwrap(),
+    );
+    assert_eq!((status, err["code"].as_str()), (401, Some("woocommerce_rest_cannot_view")));
+    let (status, _) = body(r.agent.get(&format!("{}/?rest_route=/wc/v3/products", r.sim.woo_url)).call().unwrap());
+    assert_eq!(status, 401);
+    let (status, err) =
+        body(r.agent.get(&format!("{}/wp-json/wc/v3/products?oauth_consumer_key=ck_x", r.sim.woo_url)).call().unwrap());
+    assert_eq!((status, err["code"].as_str()), (401, Some("woocommerce_rest_authentication_missing_parameter")));
+}
+
+#[test]
+fn every_request_is_logged() {
+    let r = start(3);
+    let _ = r.fortnox_get("/3/articles", "nope");
+    let entries = r.sim.log.entries();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].service, entries[0].status, entries[0].path.as_str()), ("fortnox", 401, "/3/articles"));
+    assert_eq!(entries[0].authorization.as_deref(), Some("Bearer nope"));
+}
