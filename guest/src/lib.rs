@@ -9,6 +9,7 @@ pub mod map;
 pub mod model;
 pub mod settings;
 pub mod stock;
+pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

@@ -92,5 +92,8 @@ fn a_wrong_secret_is_refused() {
         },
     }]);
     let (status, _, body) = r.get(&format!("{}/wp-json/wc/v3/products", r.sim.woo_url), now(), "n1");
-    assert_eq!((status, body["message"].as_str()), (401, Some("Invalid signature - provided signature does not match.")));
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (401, Some("Invalid signature - provided signature does not match."))
+    );
 }
