@@ -5,7 +5,7 @@
 //! guest alone.
 
 use std::env;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -14,17 +14,33 @@ fn main() {
     for watched in ["guest/src", "guest/Cargo.toml", "tests/plugins/misbehaving", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
-    let target_dir = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("guest-build");
+    let target_root = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
+    // The mapper component and the test plugin, then the connector component: the same
+    // crate with another feature, so it gets a target directory of its own.
+    let mapper_dir = target_root.join("guest-build");
+    build(&workspace, &mapper_dir, &["--package", "woonox-guest", "--package", "woonox-misbehaving-plugin"]);
+    let connector_dir = target_root.join("guest-build-connector");
+    build(&workspace, &connector_dir, &["--package", "woonox-guest", "--features", "woonox-guest/connector"]);
+    for (var, dir, file) in [
+        ("WOONOX_GUEST_WASM", &mapper_dir, "woonox_guest"),
+        ("WOONOX_TEST_PLUGIN_WASM", &mapper_dir, "woonox_misbehaving_plugin"),
+        ("WOONOX_CONNECTOR_WASM", &connector_dir, "woonox_guest"),
+    ] {
+        let wasm = dir.join(format!("wasm32-wasip2/guest/{file}.wasm"));
+        assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
+        println!("cargo:rustc-env={var}={}", wasm.display());
+    }
+}
+
+fn build(workspace: &Path, target_dir: &Path, packages: &[&str]) {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .current_dir(&workspace)
-        .args(["build", "--package", "woonox-guest", "--package", "woonox-misbehaving-plugin"])
+        .current_dir(workspace)
+        .arg("build")
+        .args(packages)
         .args(["--target", "wasm32-wasip2", "--profile", "guest"])
         .arg("--target-dir")
-        .arg(&target_dir)
+        .arg(target_dir)
         // The outer build's flags (coverage, sanitizers, target-cpu) are for the host.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("RUSTFLAGS")
@@ -38,10 +54,4 @@ fn main() {
         status.success(),
         "building the guest component failed; is the wasm32-wasip2 target installed? (rustup target add wasm32-wasip2)"
     );
-    for (var, file) in [("WOONOX_GUEST_WASM", "woonox_guest"), ("WOONOX_TEST_PLUGIN_WASM", "woonox_misbehaving_plugin")]
-    {
-        let wasm = target_dir.join(format!("wasm32-wasip2/guest/{file}.wasm"));
-        assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
-        println!("cargo:rustc-env={var}={}", wasm.display());
-    }
 }

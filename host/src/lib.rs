@@ -2,6 +2,10 @@
 
 pub mod bindings;
 pub mod component_cache;
+pub mod connector_bindings;
+pub mod guest_kv;
+pub mod guest_log;
+pub mod http_hooks;
 pub mod http_policy;
 pub mod plugin;
 pub mod rate_limit;

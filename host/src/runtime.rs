@@ -4,18 +4,24 @@
 
 use crate::bindings::{Mapper, MapperPre};
 use crate::component_cache;
+use crate::connector_bindings::{Connector, ConnectorPre};
+use crate::http_hooks::{ConnectionNet, PolicyHooks};
+use crate::store::{Namespace, Store as StateStore};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-/// The component built from `guest/` by the build script.
+/// The components built from `guest/` by the build script: the `mapper` world, and the
+/// whole `connector` world.
 pub static BUILT_IN: &[u8] = include_bytes!(env!("WOONOX_GUEST_WASM"));
+pub static BUILT_IN_CONNECTOR: &[u8] = include_bytes!(env!("WOONOX_CONNECTOR_WASM"));
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 const TICK: Duration = Duration::from_millis(10);
@@ -24,43 +30,73 @@ const STDERR_CAPACITY: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Wall time one call may run inside the guest before it is stopped.
+    /// Wall time one mapping call may run before it is stopped.
     pub deadline: Duration,
+    /// Wall time one flow run may take, waiting on the APIs included.
+    pub sync_deadline: Duration,
     /// Linear memory one store may grow to.
     pub memory_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { deadline: Duration::from_secs(10), memory_bytes: 256 << 20 }
+        Limits { deadline: Duration::from_secs(10), sync_deadline: Duration::from_secs(3600), memory_bytes: 256 << 20 }
     }
 }
 
 /// Where the component comes from.
 pub enum Source {
     BuiltIn,
+    BuiltInConnector,
     Plugin(PathBuf),
 }
 
 pub struct Runtime {
     engine: Engine,
     pre: MapperPre<HostState>,
+    /// Present when the component also exports `sync` (the connector world).
+    connector: Option<ConnectorPre<HostState>>,
     limits: Limits,
     stop_ticker: Arc<AtomicBool>,
 }
 
-/// What a store holds: an empty WASI context (no environment, no files, no network),
-/// the guest's stderr, and the store's limits.
+/// What one call may use of one connection: its network policy and its state.
+#[derive(Default)]
+pub struct ConnectionContext {
+    pub name: String,
+    pub net: Arc<ConnectionNet>,
+    pub store: Option<Arc<StateStore>>,
+}
+
+/// What a store holds: an empty WASI context (no environment, no files, no sockets),
+/// outgoing HTTP through the connection's policy, the guest's stderr, and limits.
 pub struct HostState {
     wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: PolicyHooks,
+    pub(crate) connection: Arc<ConnectionContext>,
     limits: StoreLimits,
     stderr: MemoryOutputPipe,
+}
+
+impl HostState {
+    /// Runs `f` on this connection's namespace of the state.
+    pub(crate) fn namespace<R>(&self, f: impl FnOnce(&Namespace<'_>) -> Result<R>) -> Result<R> {
+        let store = self.connection.store.as_ref().context("this call has no state store")?;
+        f(&store.namespace(&self.connection.name))
+    }
 }
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
     }
 }
 
@@ -74,30 +110,61 @@ impl Runtime {
     pub fn new(source: &Source, cache_dir: Option<&Path>, limits: Limits) -> Result<Runtime> {
         let engine = engine()?;
         let component = load(&engine, source, cache_dir)?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        let pre = MapperPre::new(linker.instantiate_pre(&component)?)
+        let linker = linker(&engine)?;
+        let instance_pre = linker.instantiate_pre(&component)?;
+        let pre = MapperPre::new(instance_pre.clone())
             .map_err(anyhow::Error::from)
             .context("the component does not provide the woonox mapper world")?;
+        let connector = ConnectorPre::new(instance_pre).ok();
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), stop_ticker.clone());
-        Ok(Runtime { engine, pre, limits, stop_ticker })
+        Ok(Runtime { engine, pre, connector, limits, stop_ticker })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
 
-    /// Runs `f` against a fresh instance. A trap, a deadline or the memory cap ends the
-    /// call with an error that says what happened and what the guest printed.
+    /// Runs a mapping against a fresh instance with no network and no state.
     pub async fn call<R, F>(&self, f: F) -> Result<R>
     where
         F: for<'a> AsyncFnOnce(&'a Mapper, &'a mut Store<HostState>) -> Result<R>,
+    {
+        let pre = &self.pre;
+        let context = Arc::new(ConnectionContext::default());
+        self.run(context, self.limits.deadline, async move |store| {
+            let mapper = pre.instantiate_async(&mut *store).await?;
+            f(&mapper, store).await
+        })
+        .await
+    }
+
+    /// Runs a flow against a fresh instance that may use the connection's services and state.
+    pub async fn call_sync<R, F>(&self, context: Arc<ConnectionContext>, f: F) -> Result<R>
+    where
+        F: for<'a> AsyncFnOnce(&'a Connector, &'a mut Store<HostState>) -> Result<R>,
+    {
+        let pre = self.connector.as_ref().context("this plugin exports only the mappings (world mapper), not sync")?;
+        self.run(context, self.limits.sync_deadline, async move |store| {
+            let connector = pre.instantiate_async(&mut *store).await?;
+            f(&connector, store).await
+        })
+        .await
+    }
+
+    /// A fresh store with the call's deadline and memory cap. A trap, the deadline or the
+    /// cap ends the call with an error that says what happened and what the guest printed.
+    async fn run<R, F>(&self, connection: Arc<ConnectionContext>, deadline: Duration, f: F) -> Result<R>
+    where
+        F: for<'a> AsyncFnOnce(&'a mut Store<HostState>) -> Result<R>,
     {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let state = HostState {
             wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: PolicyHooks { net: connection.net.clone() },
+            connection,
             limits: StoreLimitsBuilder::new()
                 .memory_size(self.limits.memory_bytes)
                 .instances(4)
@@ -107,19 +174,15 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(ticks(self.limits.deadline));
+        store.set_epoch_deadline(ticks(deadline));
         store.epoch_deadline_trap();
         // A guest blocked in a host call is not interrupted by epochs; this outer bound is.
-        let outer = self.limits.deadline + Duration::from_secs(1);
-        let run = async {
-            let mapper = self.pre.instantiate_async(&mut store).await?;
-            f(&mapper, &mut store).await
-        };
-        let result = match tokio::time::timeout(outer, run).await {
+        let outer = deadline + Duration::from_secs(1);
+        let result = match tokio::time::timeout(outer, f(&mut store)).await {
             Ok(result) => result,
-            Err(_) => Err(anyhow::anyhow!("the plugin did not answer within {:?}", self.limits.deadline)),
+            Err(_) => Err(anyhow::anyhow!("the plugin did not answer within {deadline:?}")),
         };
-        result.map_err(|e| explain_trap(e, &store.data().stderr, &self.limits))
+        result.map_err(|e| explain_trap(e, &store.data().stderr, deadline, &self.limits))
     }
 }
 
@@ -127,6 +190,17 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
     }
+}
+
+/// Everything a component may import: WASI (empty context), HTTP through the policy,
+/// the key-value store and logging. A mapper component simply uses none of the last three.
+fn linker(engine: &Engine) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::connector_bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    crate::connector_bindings::wasi::logging::logging::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    Ok(linker)
 }
 
 fn ticks(deadline: Duration) -> u64 {
@@ -148,6 +222,7 @@ fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) {
 fn load(engine: &Engine, source: &Source, cache_dir: Option<&Path>) -> Result<Component> {
     let bytes = match source {
         Source::BuiltIn => BUILT_IN.to_vec(),
+        Source::BuiltInConnector => BUILT_IN_CONNECTOR.to_vec(),
         Source::Plugin(path) => {
             std::fs::read(path).with_context(|| format!("cannot read the plugin {}", path.display()))?
         }
@@ -161,10 +236,10 @@ fn load(engine: &Engine, source: &Source, cache_dir: Option<&Path>) -> Result<Co
 }
 
 /// Turns a wasmtime trap into a sentence a user can act on.
-fn explain_trap(error: anyhow::Error, stderr: &MemoryOutputPipe, limits: &Limits) -> anyhow::Error {
+fn explain_trap(error: anyhow::Error, stderr: &MemoryOutputPipe, deadline: Duration, limits: &Limits) -> anyhow::Error {
     let printed = String::from_utf8_lossy(&stderr.contents()).trim().to_owned();
     let what = match error.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => format!("it ran past its deadline of {:?}", limits.deadline),
+        Some(wasmtime::Trap::Interrupt) => format!("it ran past its deadline of {deadline:?}"),
         Some(wasmtime::Trap::UnreachableCodeReached) if !printed.is_empty() => "it panicked".to_owned(),
         Some(trap) => format!("it trapped: {trap}"),
         None if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() => {

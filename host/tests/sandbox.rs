@@ -8,7 +8,7 @@ use woonox::runtime::{Limits, Runtime, Source};
 use woonox_guest::Settings;
 
 fn misbehaving() -> Plugin {
-    let limits = Limits { deadline: Duration::from_millis(500), memory_bytes: 64 << 20 };
+    let limits = Limits { deadline: Duration::from_millis(500), memory_bytes: 64 << 20, ..Limits::default() };
     Plugin::new(Runtime::new(&Source::Plugin(PathBuf::from(env!("WOONOX_TEST_PLUGIN_WASM"))), None, limits).unwrap())
 }
 

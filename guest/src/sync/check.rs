@@ -27,9 +27,11 @@ mod tests {
     use serde_json::json;
     use std::cell::RefCell;
 
+    type Answer = Box<dyn Fn(&Request) -> Result<Response, TransportError>>;
+
     /// Answers from a script and remembers what was asked.
     struct Scripted {
-        answer: Box<dyn Fn(&Request) -> Result<Response, TransportError>>,
+        answer: Answer,
         seen: RefCell<Vec<String>>,
     }
 

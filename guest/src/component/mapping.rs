@@ -1,18 +1,11 @@
-//! The WebAssembly glue: converts WIT types to the native ones and calls the logic.
-//! Nothing here decides anything.
+//! The `mapping` export: WIT types to native ones and back; nothing here decides anything.
 
-wit_bindgen::generate!({
-    path: "../wit",
-    world: "mapper",
-});
-
+use super::Component;
+use super::exports::woonox::connector::mapping::Guest;
+use super::woonox::connector::types as wit;
 use crate::error::{MapError, Mapped};
 use crate::settings as native;
 use crate::stock;
-use exports::woonox::connector::mapping::Guest;
-use woonox::connector::types as wit;
-
-struct Component;
 
 impl Guest for Component {
     fn map_order(
@@ -74,8 +67,6 @@ impl Guest for Component {
     }
 }
 
-export!(Component);
-
 fn finish(result: Result<Mapped, MapError>) -> Result<wit::Mapped, wit::MapError> {
     let mapped = result.map_err(error)?;
     Ok(wit::Mapped { body: mapped.body.to_string(), warnings: mapped.warnings })
@@ -103,7 +94,7 @@ fn decimal(field: &str, value: &str) -> Result<rust_decimal::Decimal, wit::MapEr
         .map_err(|_| error(MapError::field(format!("settings {field}"), format!("{value:?} is not a decimal number"))))
 }
 
-fn settings_from(s: wit::Settings) -> Result<native::Settings, wit::MapError> {
+pub(super) fn settings_from(s: wit::Settings) -> Result<native::Settings, wit::MapError> {
     let o = s.order;
     let currency_rates = o
         .currency_rates

@@ -1,0 +1,169 @@
+//! Every request the component makes passes here: refused unless its final URI belongs to
+//! one of the connection's services, signed with the host's credentials, paced by the
+//! service's limiter, retried where that is safe, and recorded without its secrets.
+
+use crate::http_policy::{AllowList, GUEST_FORBIDDEN, authorize};
+use crate::rate_limit::SlidingWindow;
+use http_body_util::{BodyExt, Full};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use wasmtime_wasi_http::{DEFAULT_FORBIDDEN_HEADERS, Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Caps on what a guest may ask for; a guest cannot make the host wait longer.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(60);
+const BETWEEN_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
+/// A 429 was not processed, so it is retried, at most this many times.
+const MAX_429_RETRIES: u32 = 6;
+/// A GET that failed with 5xx or a broken connection is retried at most this many times.
+const MAX_GET_RETRIES: u32 = 3;
+
+/// One request as the host saw it: enough to count and inspect, nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub connection: String,
+    pub service: &'static str,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    /// 0 when no answer came (refused, connection error).
+    pub status: u16,
+    pub bytes: u64,
+    pub ms: u64,
+}
+
+/// What one connection's calls share: its allow-list, a limiter per service, the record.
+#[derive(Default)]
+pub struct ConnectionNet {
+    pub name: String,
+    pub allow: AllowList,
+    pub limiters: HashMap<&'static str, Arc<SlidingWindow>>,
+    pub record: Arc<Mutex<Vec<Recorded>>>,
+}
+
+pub struct PolicyHooks {
+    pub net: Arc<ConnectionNet>,
+}
+
+impl WasiHttpHooks for PolicyHooks {
+    fn is_forbidden_header(&mut self, name: &http::HeaderName) -> bool {
+        DEFAULT_FORBIDDEN_HEADERS.contains(name) || GUEST_FORBIDDEN.contains(name)
+    }
+
+    fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
+        Arc::new(|name| DEFAULT_FORBIDDEN_HEADERS.contains(name) || GUEST_FORBIDDEN.contains(name))
+    }
+
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>), Error>,
+            > + Send,
+    > {
+        drop(fut);
+        let net = self.net.clone();
+        Box::new(async move { send(&net, request, capped(options)).await })
+    }
+}
+
+fn capped(options: Option<RequestOptions>) -> RequestOptions {
+    let o = options.unwrap_or_default();
+    let cap = |v: Option<Duration>, max: Duration| Some(v.unwrap_or(max).min(max));
+    RequestOptions {
+        connect_timeout: cap(o.connect_timeout, CONNECT_TIMEOUT),
+        first_byte_timeout: cap(o.first_byte_timeout, FIRST_BYTE_TIMEOUT),
+        between_bytes_timeout: cap(o.between_bytes_timeout, BETWEEN_BYTES_TIMEOUT),
+    }
+}
+
+type Io = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+async fn send(
+    net: &ConnectionNet,
+    request: http::Request<WasiBody>,
+    options: RequestOptions,
+) -> Result<(http::Response<WasiBody>, Io), Error> {
+    let (parts, body) = request.into_parts();
+    let Ok(service) = net.allow.route(&parts.uri) else {
+        record(net, "denied", &parts, 0, 0, Instant::now());
+        return Err(Error::HttpRequestDenied);
+    };
+    // Bodies are small JSON documents; buffering lets a refused (429) request go again.
+    let body = body.collect().await?.to_bytes();
+    let idempotent = matches!(parts.method, http::Method::GET | http::Method::HEAD);
+    let (mut tries_429, mut tries_get) = (0, 0);
+    loop {
+        if let Some(limiter) = net.limiters.get(service.name) {
+            limiter.acquire().await;
+        }
+        let mut attempt = parts.clone();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let nonce = format!("{:032x}", rand::random::<u128>());
+        authorize(service, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
+        let started = Instant::now();
+        let request = http::Request::from_parts(attempt, Full::new(body.clone()).map_err(|never| match never {}));
+        let outcome = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+        let status = outcome.as_ref().map(|(r, _)| r.status().as_u16()).unwrap_or(0);
+        let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
+        record(net, service.name, &parts, status, bytes, started);
+        match outcome {
+            Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
+                drop(response);
+                tries_429 += 1;
+                tokio::time::sleep(backoff(tries_429)).await;
+            }
+            Ok((response, _)) if idempotent && status >= 500 && tries_get < MAX_GET_RETRIES => {
+                drop(response);
+                tries_get += 1;
+                tokio::time::sleep(backoff(tries_get)).await;
+            }
+            Err(_) if idempotent && tries_get < MAX_GET_RETRIES => {
+                tries_get += 1;
+                tokio::time::sleep(backoff(tries_get)).await;
+            }
+            Ok((response, io)) => return Ok((response.map(|b| b.boxed_unsync()), Box::new(io) as Io)),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: up to 0.5 s, 1 s, 2 s, … capped at 16 s.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = Duration::from_millis(500 * (1u64 << attempt.min(5).saturating_sub(1)));
+    ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)
+}
+
+fn content_length<B>(response: &http::Response<B>) -> Option<u64> {
+    response.headers().get(http::header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Records method, host and path; never the query (it can carry OAuth parameters) nor headers.
+fn record(
+    net: &ConnectionNet,
+    service: &'static str,
+    parts: &http::request::Parts,
+    status: u16,
+    bytes: u64,
+    started: Instant,
+) {
+    let entry = Recorded {
+        connection: net.name.clone(),
+        service,
+        method: parts.method.to_string(),
+        host: parts.uri.host().unwrap_or_default().to_owned(),
+        path: parts.uri.path().to_owned(),
+        status,
+        bytes,
+        ms: started.elapsed().as_millis() as u64,
+    };
+    tracing::info!(
+        connection = %entry.connection, service, method = %entry.method, host = %entry.host,
+        path = %entry.path, status, bytes, ms = entry.ms, "request"
+    );
+    net.record.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+}

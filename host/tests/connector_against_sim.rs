@@ -1,0 +1,136 @@
+//! The connector component talking to the stand-ins through the host: every page on both
+//! sides read, credentials added by the host alone, and a destination outside the
+//! connection's allow-list refused before any connection is made.
+
+use base64::Engine as _;
+use std::collections::HashMap;
+use std::sync::Arc;
+use woonox::bindings::wit::Settings as WitSettings;
+use woonox::connector_bindings::wit_sync::{ConnectionCheck, Endpoints, SyncError};
+use woonox::http_hooks::ConnectionNet;
+use woonox::http_policy::{AllowList, Credential, Origin, Service};
+use woonox::rate_limit::SlidingWindow;
+use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
+use woonox::store::Store;
+use woonox::wit_settings::to_wit;
+use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
+
+async fn access_token(sim: &Sim) -> String {
+    let code = sim.fortnox.lock().unwrap().issue_code("http://127.0.0.1:9/cb");
+    let url = format!("{}/oauth-v1/token", sim.fortnox_url);
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{FORTNOX_CLIENT_ID}:{FORTNOX_CLIENT_SECRET}"));
+    let body = tokio::task::spawn_blocking(move || {
+        let mut r = ureq::post(&url)
+            .header("Authorization", &format!("Basic {basic}"))
+            .send_form([
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ])
+            .unwrap();
+        r.body_mut().read_to_string().unwrap()
+    })
+    .await
+    .unwrap();
+    serde_json::from_str::<serde_json::Value>(&body).unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn context(sim: &Sim) -> Arc<ConnectionContext> {
+    let services = vec![
+        Service {
+            name: "fortnox",
+            origin: Origin::parse(&sim.fortnox_url).unwrap(),
+            credential: Credential::Bearer(access_token(sim).await),
+        },
+        Service {
+            name: "woocommerce",
+            origin: Origin::parse(&sim.woo_url).unwrap(),
+            credential: Credential::WooKeys {
+                consumer_key: WOO_CONSUMER_KEY.into(),
+                consumer_secret: WOO_CONSUMER_SECRET.into(),
+                home_url: sim.woo_url.clone(),
+            },
+        },
+    ];
+    let limiters = HashMap::from([("fortnox", Arc::new(SlidingWindow::fortnox()))]);
+    Arc::new(ConnectionContext {
+        name: "shop".into(),
+        net: Arc::new(ConnectionNet {
+            name: "shop".into(),
+            allow: AllowList::new(services),
+            limiters,
+            ..Default::default()
+        }),
+        store: Some(Arc::new(Store::in_memory().unwrap())),
+    })
+}
+
+fn settings() -> WitSettings {
+    to_wit(&woonox_guest::Settings::default())
+}
+
+async fn check(context: Arc<ConnectionContext>, endpoints: Endpoints) -> Result<ConnectionCheck, SyncError> {
+    let runtime = Runtime::new(&Source::BuiltInConnector, None, Limits::default()).unwrap();
+    let s = settings();
+    runtime
+        .call_sync(context, async |c, store| Ok(c.woonox_connector_sync().call_check(store, &endpoints, &s).await?))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_is_read_through_the_host() {
+    let sim = Sim::start(SimConfig { articles: 1203, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    sim.log.clear();
+    let endpoints = Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() };
+    let counts = check(ctx.clone(), endpoints).await.unwrap();
+    // 1203 articles in pages of 500; the store holds every other one (602) in pages of 100.
+    assert_eq!((counts.fortnox_articles, counts.woocommerce_products), (1203, 602));
+    let log = sim.log.entries();
+    assert_eq!(log.iter().filter(|e| e.service == "fortnox").count(), 3);
+    assert_eq!(log.iter().filter(|e| e.service == "woocommerce").count(), 7);
+    assert!(log.iter().all(|e| e.status == 200), "{log:?}");
+    // The host recorded the same calls, without queries.
+    let recorded = ctx.net.record.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 10);
+    assert!(recorded.iter().all(|r| !r.path.contains('?')));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guest_never_holds_a_secret_the_sim_sees_the_injected_one() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    let Credential::Bearer(token) = ctx.net.allow.route(&sim.fortnox_url.parse().unwrap()).unwrap().credential.clone()
+    else {
+        unreachable!()
+    };
+    sim.log.clear();
+    check(ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
+    for entry in sim.log.entries() {
+        match entry.service {
+            "fortnox" => assert_eq!(entry.authorization.as_deref(), Some(format!("Bearer {token}").as_str())),
+            _ => assert!(entry.query.contains("oauth_signature=") && !entry.query.contains(WOO_CONSUMER_SECRET)),
+        }
+    }
+    // Nothing secret ever went into the component: its whole input was endpoints and settings.
+    let input = format!(
+        "{:?}{:?}",
+        settings(),
+        Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }
+    );
+    assert!(!input.contains(&token) && !input.contains(WOO_CONSUMER_SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destination_outside_the_allow_list_is_refused_without_a_connection() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let elsewhere = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    let err = check(ctx, Endpoints { fortnox: elsewhere.fortnox_url.clone(), woocommerce: sim.woo_url.clone() })
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, SyncError::Connection(m) if m.contains("refused")), "{err:?}");
+    assert_eq!(elsewhere.log.entries().len(), 0, "the other server saw a request");
+}
