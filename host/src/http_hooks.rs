@@ -2,7 +2,8 @@
 //! one of the connection's services, signed with the host's credentials, paced by the
 //! service's limiter, retried where that is safe, and recorded without its secrets.
 
-use crate::http_policy::{AllowList, GUEST_FORBIDDEN, authorize};
+use crate::fortnox_auth::AuthError;
+use crate::http_policy::{AllowList, Credential, GUEST_FORBIDDEN, Service, authorize};
 use crate::rate_limit::SlidingWindow;
 use http_body_util::{BodyExt, Full};
 use std::collections::HashMap;
@@ -96,7 +97,11 @@ async fn send(
     // Bodies are small JSON documents; buffering lets a refused (429) request go again.
     let body = body.collect().await?.to_bytes();
     let idempotent = matches!(parts.method, http::Method::GET | http::Method::HEAD);
-    let (mut tries_429, mut tries_get) = (0, 0);
+    let (mut tries_429, mut tries_get, mut renewed) = (0, 0, false);
+    let mut signer = match resolve(service, None).await {
+        Ok(signer) => signer,
+        Err(e) => return Ok(login_refused(&e)),
+    };
     loop {
         if let Some(limiter) = net.limiters.get(service.name) {
             limiter.acquire().await;
@@ -104,7 +109,7 @@ async fn send(
         let mut attempt = parts.clone();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let nonce = format!("{:032x}", rand::random::<u128>());
-        authorize(service, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
+        authorize(&signer, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
         let started = Instant::now();
         let request = http::Request::from_parts(attempt, Full::new(body.clone()).map_err(|never| match never {}));
         let outcome = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
@@ -112,6 +117,15 @@ async fn send(
         let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
         record(net, service.name, &parts, status, bytes, started);
         match outcome {
+            // A 401 was not processed: renew the Fortnox token once and go again.
+            Ok((response, _)) if status == 401 && !renewed && matches!(service.credential, Credential::Fortnox(_)) => {
+                drop(response);
+                renewed = true;
+                signer = match resolve(service, Some(&signer)).await {
+                    Ok(signer) => signer,
+                    Err(e) => return Ok(login_refused(&e)),
+                };
+            }
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);
                 tries_429 += 1;
@@ -130,6 +144,31 @@ async fn send(
             Err(e) => return Err(e),
         }
     }
+}
+
+/// The service with a concrete credential: a Fortnox token set yields its current access
+/// token, or, after a 401 to `rejected`, a renewed one.
+async fn resolve(service: &Service, rejected: Option<&Service>) -> Result<Service, AuthError> {
+    let Credential::Fortnox(tokens) = &service.credential else {
+        return Ok(service.clone());
+    };
+    let token = match rejected.map(|s| &s.credential) {
+        Some(Credential::Bearer(old)) => tokens.after_unauthorized(old).await?,
+        _ => tokens.access_token().await?,
+    };
+    Ok(Service { credential: Credential::Bearer(token), ..service.clone() })
+}
+
+/// The host could not log in: answer the guest as Fortnox answers a refused login, with
+/// the reason and what to do, and send nothing.
+fn login_refused(e: &AuthError) -> (http::Response<WasiBody>, Io) {
+    let body = serde_json::json!({ "ErrorInformation": { "error": 1, "code": 2000310, "message": e.to_string() } });
+    let response = http::Response::builder()
+        .status(401)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(bytes::Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync())
+        .expect("a static response is valid");
+    (response, Box::new(async { Ok(()) }))
 }
 
 /// Exponential backoff with full jitter: up to 0.5 s, 1 s, 2 s, … capped at 16 s.

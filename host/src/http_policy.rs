@@ -44,8 +44,10 @@ impl Origin {
 /// How the host proves who it is to a service.
 #[derive(Clone)]
 pub enum Credential {
-    /// Fortnox: `Authorization: Bearer <access token>`.
+    /// `Authorization: Bearer <access token>`, a fixed token.
     Bearer(String),
+    /// Fortnox: a Bearer token from the connection's rotating token set.
+    Fortnox(std::sync::Arc<crate::fortnox_auth::FortnoxTokens>),
     /// WooCommerce API keys: Basic over HTTPS, OAuth 1.0a signatures over plain HTTP.
     WooKeys {
         consumer_key: String,
@@ -59,7 +61,7 @@ impl std::fmt::Debug for Credential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print a secret, not even in a debug log.
         match self {
-            Credential::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credential::Bearer(_) | Credential::Fortnox(_) => f.write_str("Bearer(<redacted>)"),
             Credential::WooKeys { home_url, .. } => write!(f, "WooKeys({home_url}, <redacted>)"),
         }
     }
@@ -110,6 +112,7 @@ impl AllowList {
 pub fn authorize(service: &Service, parts: &mut http::request::Parts, now: u64, nonce: &str) -> Result<(), Denied> {
     match &service.credential {
         Credential::Bearer(token) => set_authorization(parts, &format!("Bearer {token}")),
+        Credential::Fortnox(_) => Err(Denied("a Fortnox token must be resolved before signing".into())),
         Credential::WooKeys { consumer_key, consumer_secret, .. } if service.origin.scheme == "https" => {
             let pair = base64::engine::general_purpose::STANDARD.encode(format!("{consumer_key}:{consumer_secret}"));
             set_authorization(parts, &format!("Basic {pair}"))

@@ -3,6 +3,7 @@
 pub mod bindings;
 pub mod component_cache;
 pub mod connector_bindings;
+pub mod fortnox_auth;
 pub mod guest_kv;
 pub mod guest_log;
 pub mod http_hooks;
@@ -10,6 +11,7 @@ pub mod http_policy;
 pub mod plugin;
 pub mod rate_limit;
 pub mod runtime;
+pub mod secrets;
 pub mod settings_file;
 pub mod store;
 pub mod wit_settings;

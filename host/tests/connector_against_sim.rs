@@ -134,3 +134,39 @@ async fn a_destination_outside_the_allow_list_is_refused_without_a_connection() 
     assert!(matches!(&err, SyncError::Connection(m) if m.contains("refused")), "{err:?}");
     assert_eq!(elsewhere.log.entries().len(), 0, "the other server saw a request");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
+    use woonox::fortnox_auth::{FortnoxApp, FortnoxTokens};
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let app = FortnoxApp {
+        client_id: FORTNOX_CLIENT_ID.into(),
+        client_secret: FORTNOX_CLIENT_SECRET.into(),
+        auth_base: sim.fortnox_url.clone(),
+    };
+    let code = sim.fortnox.lock().unwrap().issue_code("http://127.0.0.1:9/cb");
+    let form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code),
+        ("redirect_uri", "http://127.0.0.1:9/cb".to_owned()),
+    ];
+    let first = woonox::fortnox_auth::request_token(&app, form, None).await.unwrap();
+    let file = std::env::temp_dir().join(format!("woonox-conn-{}", std::process::id())).join("fortnox.json");
+    let tokens = Arc::new(FortnoxTokens::load(app, file).unwrap());
+    tokens.store(first).await.unwrap();
+    let mut ctx = Arc::try_unwrap(context(&sim).await).ok().unwrap();
+    let mut services = vec![Service {
+        name: "fortnox",
+        origin: Origin::parse(&sim.fortnox_url).unwrap(),
+        credential: Credential::Fortnox(tokens),
+    }];
+    services.push(ctx.net.allow.route(&sim.woo_url.parse().unwrap()).unwrap().clone());
+    ctx.net = Arc::new(ConnectionNet { name: "shop".into(), allow: AllowList::new(services), ..Default::default() });
+    // Fortnox forgets every access token; the stored one is now refused.
+    sim.fortnox.lock().unwrap().expire_access_tokens();
+    let counts = check(Arc::new(ctx), Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() })
+        .await
+        .unwrap();
+    assert_eq!(counts.fortnox_articles, 3);
+    assert_eq!(sim.fortnox.lock().unwrap().refreshes, 1);
+}
