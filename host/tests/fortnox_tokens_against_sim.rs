@@ -20,7 +20,7 @@ fn token_file(name: &str) -> PathBuf {
 }
 
 /// Connects as `woonox connect fortnox` would, then marks the access token expired.
-async fn connected(sim: &Sim, file: &PathBuf) -> TokenSet {
+async fn connected(sim: &Sim, file: &std::path::Path) -> TokenSet {
     let code = sim.fortnox.lock().unwrap().issue_code("http://127.0.0.1:9/cb");
     let form = vec![
         ("grant_type", "authorization_code".to_owned()),
@@ -29,7 +29,7 @@ async fn connected(sim: &Sim, file: &PathBuf) -> TokenSet {
     ];
     let mut set = request_token(&app(sim), form, None).await.unwrap();
     set.expires_at = 0;
-    FortnoxTokens::load(app(sim), file.clone()).unwrap().store(set.clone()).await.unwrap();
+    FortnoxTokens::load(app(sim), file.to_path_buf()).unwrap().store(set.clone()).await.unwrap();
     set
 }
 
