@@ -2,6 +2,9 @@
 
 pub mod bindings;
 pub mod component_cache;
+pub mod config;
+pub mod connect;
+pub mod connection;
 pub mod connector_bindings;
 pub mod fortnox_auth;
 pub mod guest_kv;

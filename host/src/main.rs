@@ -2,12 +2,16 @@
 //! settings are wrong (the message says what to fix), 1 anything else (the plugin failed,
 //! an internal error).
 
+mod cli;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use cli::map_io::{answer_or_bad_input, plan_json, print_json, read_input};
+use cli::{BadInput, bad};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use woonox::plugin::{Answer, Plugin};
+use woonox::connection::{Paths, data_dir};
+use woonox::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox::settings_file;
 
@@ -49,6 +53,66 @@ enum Command {
         /// WooCommerce products and variations, a JSON array.
         woo: PathBuf,
     },
+    /// Connect a WooCommerce store or a Fortnox company to a connection.
+    Connect {
+        #[command(subcommand)]
+        service: ConnectService,
+    },
+    /// Read both sides of a connection end to end and count what each holds.
+    Check {
+        #[arg(long, default_value = "default")]
+        connection: String,
+        /// One JSON line instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the Fortnox and WooCommerce stand-ins on loopback (for trying woonox out).
+    Sim {
+        #[arg(long, default_value_t = 0)]
+        fortnox_port: u16,
+        #[arg(long, default_value_t = 0)]
+        woo_port: u16,
+        /// Seeds the generated catalog.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        articles: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectService {
+    /// Store a WooCommerce store's REST API keys, after a real call proves them.
+    Woocommerce {
+        #[arg(long, default_value = "default")]
+        connection: String,
+        /// The store's home URL, e.g. https://shop.example
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        consumer_key: String,
+        #[arg(long)]
+        consumer_secret: String,
+    },
+    /// Connect a Fortnox company (client secret from WOONOX_FORTNOX_CLIENT_SECRET or standard input).
+    Fortnox {
+        #[arg(long, default_value = "default")]
+        connection: String,
+        #[arg(long)]
+        client_id: String,
+        /// Use a service account (client credentials) for this tenant id instead of a consent in the browser.
+        #[arg(long, value_name = "TENANT_ID")]
+        service_account: Option<String>,
+        /// The loopback port Fortnox sends the browser back to (must match the redirect URI registered for the app).
+        #[arg(long, default_value_t = 49152)]
+        redirect_port: u16,
+        /// Fortnox API base URL [default: https://api.fortnox.se].
+        #[arg(long)]
+        fortnox_api: Option<String>,
+        /// Fortnox authorization base URL [default: https://apps.fortnox.se].
+        #[arg(long)]
+        fortnox_auth: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -60,18 +124,6 @@ enum MapKind {
     /// A Fortnox article → a WooCommerce product.
     Product,
 }
-
-/// The input or the settings are wrong: exit 2.
-#[derive(Debug)]
-struct BadInput(String);
-
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -96,16 +148,59 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let settings = settings_file::load(cli.settings.as_deref()).map_err(|e| BadInput(format!("{e:#}")))?;
-    let source = match &cli.plugin {
-        Some(path) => Source::Plugin(path.clone()),
-        None => Source::BuiltIn,
-    };
-    let cache = data_dir(cli.data_dir.as_deref()).map(|d| d.join("cache"));
-    let plugin = Plugin::new(Runtime::new(&source, cache.as_deref(), Limits::default())?);
+    let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
+    let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()) };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
+            Command::Connect {
+                service: ConnectService::Woocommerce { connection, url, consumer_key, consumer_secret },
+            } => cli::connect::woocommerce(&paths, &connection, &url, consumer_key, consumer_secret),
+            Command::Connect {
+                service:
+                    ConnectService::Fortnox {
+                        connection,
+                        client_id,
+                        service_account,
+                        redirect_port,
+                        fortnox_api,
+                        fortnox_auth,
+                    },
+            } => {
+                let args =
+                    cli::connect::FortnoxArgs { client_id, service_account, redirect_port, fortnox_api, fortnox_auth };
+                cli::connect::fortnox(&paths, &connection, args).await
+            }
+            Command::Check { connection, json } => {
+                let source = match &cli.plugin {
+                    Some(path) => Source::Plugin(path.clone()),
+                    None => Source::BuiltInConnector,
+                };
+                cli::check::run(&paths, &source, &connection, &settings, json).await
+            }
+            Command::Sim { fortnox_port, woo_port, seed, articles } => {
+                cli::sim::run(woonox_sim::SimConfig { seed, articles, fortnox_port, woo_port }).await
+            }
+            command => map(command, &cli.plugin, &paths, &settings).await,
+        }
+    })
+}
+
+/// `map` and `reconcile-stock`: one call into the mapper component.
+async fn map(
+    command: Command,
+    plugin: &Option<PathBuf>,
+    paths: &Paths,
+    settings: &woonox_guest::Settings,
+) -> Result<()> {
+    let source = match plugin {
+        Some(path) => Source::Plugin(path.clone()),
+        None => Source::BuiltIn,
+    };
+    let plugin = Plugin::new(Runtime::new(&source, Some(&paths.cache_dir()), Limits::default())?);
+    let settings = settings.clone();
+    {
+        match command {
             Command::Map { kind, file, customer_number, price } => {
                 let input = read_input(file.as_deref())?;
                 let answer = match kind {
@@ -130,52 +225,7 @@ fn run(cli: Cli) -> Result<()> {
                 let plan = answer_or_bad_input(plugin.reconcile_stock(&fortnox, &woo, &settings).await?)?;
                 print_json(&plan_json(&plan))
             }
+            _ => unreachable!("run() dispatches the other commands"),
         }
-    })
-}
-
-fn answer_or_bad_input<T>(answer: Answer<T>) -> Result<T> {
-    answer.map_err(|e| BadInput(e.to_string()).into())
-}
-
-fn read_input(file: Option<&Path>) -> Result<String> {
-    if let Some(path) = file {
-        return Ok(std::fs::read_to_string(path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?);
     }
-    if std::io::stdin().is_terminal() {
-        return Err(BadInput("give a JSON file, or pipe the JSON into standard input".into()).into());
-    }
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| BadInput(format!("cannot read standard input: {e}")))?;
-    if text.trim().is_empty() {
-        return Err(BadInput("standard input is empty; give a JSON file or pipe JSON in".into()).into());
-    }
-    Ok(text)
-}
-
-fn print_json(value: &serde_json::Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-fn plan_json(plan: &woonox::bindings::wit::StockPlan) -> serde_json::Value {
-    let updates: Vec<serde_json::Value> = plan
-        .updates
-        .iter()
-        .map(|u| {
-            serde_json::json!({
-                "sku": u.sku,
-                "product_id": u.product_id,
-                "parent_id": u.parent_id,
-                "stock_quantity": u.quantity,
-                "enable_manage_stock": u.enable_manage_stock,
-            })
-        })
-        .collect();
-    serde_json::json!({ "updates": updates, "only_in_fortnox": plan.only_in_fortnox, "only_in_woo": plan.only_in_woo })
-}
-
-/// `--data-dir`, else the platform's data directory; none at all means no cache.
-fn data_dir(flag: Option<&Path>) -> Option<PathBuf> {
-    flag.map(Path::to_path_buf).or_else(|| dirs::data_dir().map(|d| d.join("woonox")))
 }

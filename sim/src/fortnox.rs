@@ -96,6 +96,7 @@ type Shared = Arc<Mutex<State>>;
 
 pub fn router(state: Shared, log: RequestLog) -> Router {
     Router::new()
+        .route("/oauth-v1/auth", get(consent))
         .route("/oauth-v1/token", post(token))
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
@@ -109,6 +110,28 @@ fn error(status: StatusCode, code: u64, message: &str) -> Response {
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (status, Json(json!({ "error": error, "error_description": description }))).into_response()
+}
+
+/// The consent page, approving at once: redirects back with a one-time code and the state.
+async fn consent(Axum(state): Axum<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
+    if get("client_id") != FORTNOX_CLIENT_ID {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "Unknown client_id");
+    }
+    if get("response_type") != "code"
+        || get("state").is_empty()
+        || get("scope").is_empty()
+        || get("redirect_uri").is_empty()
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "response_type, state, scope and redirect_uri are required",
+        );
+    }
+    let code = lock(&state).issue_code(get("redirect_uri"));
+    let location = format!("{}?code={code}&state={}", get("redirect_uri"), get("state"));
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
 }
 
 async fn token(Axum(state): Axum<Shared>, headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {

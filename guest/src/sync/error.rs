@@ -58,6 +58,7 @@ impl SyncError {
             }
             _ => "",
         };
+        let message = message.trim_end_matches('.');
         let text = format!("WooCommerce answered HTTP {status} {code}: {message}.{advice}");
         match status {
             401 | 403 | 404 => SyncError::Connection(text),

@@ -1,0 +1,49 @@
+//! `woonox check`: reads both sides of a connection end to end through the component.
+
+use super::bad;
+use anyhow::Result;
+use std::sync::Arc;
+use woonox::config::Config;
+use woonox::connection::{Paths, open};
+use woonox::connector_bindings::wit_sync::{Endpoints, SyncError};
+use woonox::runtime::{Limits, Runtime, Source};
+use woonox::store::Store;
+use woonox::wit_settings::to_wit;
+
+pub async fn run(
+    paths: &Paths,
+    source: &Source,
+    name: &str,
+    settings: &woonox_guest::Settings,
+    json: bool,
+) -> Result<()> {
+    let config = Config::load(&paths.config_file()).map_err(bad)?;
+    let state = Arc::new(Store::open(&paths.state_file())?);
+    let opened = open(paths, &config, name, state).map_err(bad)?;
+    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
+    let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
+    let s = to_wit(settings);
+    let answer = runtime
+        .call_sync(opened.context.clone(), async |c, store| {
+            Ok(c.woonox_connector_sync().call_check(store, &endpoints, &s).await?)
+        })
+        .await?;
+    let counts = match answer {
+        Ok(counts) => counts,
+        Err(SyncError::Connection(why)) => return Err(bad(why)),
+        Err(SyncError::Interrupted(why) | SyncError::NotYetSupported(why)) => anyhow::bail!("{why}"),
+    };
+    if json {
+        let calls = opened.context.net.record.lock().map(|r| r.len()).unwrap_or(0);
+        println!(
+            "{}",
+            serde_json::json!({ "connection": name, "fortnox_articles": counts.fortnox_articles,
+                                "woocommerce_products": counts.woocommerce_products, "api_calls": calls })
+        );
+    } else {
+        println!("Connection {name:?} works.");
+        println!("  Fortnox      {:>7} articles   ({})", counts.fortnox_articles, opened.fortnox_api);
+        println!("  WooCommerce  {:>7} products   ({})", counts.woocommerce_products, opened.store_url);
+    }
+    Ok(())
+}

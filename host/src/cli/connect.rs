@@ -1,0 +1,74 @@
+//! `woonox connect woocommerce|fortnox`.
+
+use super::bad;
+use anyhow::Result;
+use std::io::{BufRead, IsTerminal};
+use woonox::config::Config;
+use woonox::connect::{self, FortnoxMode};
+use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+
+pub fn woocommerce(paths: &Paths, name: &str, url: &str, consumer_key: String, consumer_secret: String) -> Result<()> {
+    connect::woocommerce(paths, name, url, WooKeys { consumer_key, consumer_secret }).map_err(bad)?;
+    println!("WooCommerce store {url} is connected as {name:?} (keys verified with a real call).");
+    Ok(())
+}
+
+pub struct FortnoxArgs {
+    pub client_id: String,
+    pub service_account: Option<String>,
+    pub redirect_port: u16,
+    pub fortnox_api: Option<String>,
+    pub fortnox_auth: Option<String>,
+}
+
+pub async fn fortnox(paths: &Paths, name: &str, args: FortnoxArgs) -> Result<()> {
+    if args.fortnox_api.is_some() || args.fortnox_auth.is_some() {
+        let mut config = Config::load(&paths.config_file())?;
+        let entry = config.connections.entry(name.to_owned()).or_default();
+        if let Some(api) = args.fortnox_api {
+            entry.fortnox_api = api;
+        }
+        if let Some(auth) = args.fortnox_auth {
+            entry.fortnox_auth = auth;
+        }
+        config.save(&paths.config_file())?;
+    }
+    let client_secret = client_secret()?;
+    let app = FortnoxAppSecret { client_id: args.client_id, client_secret };
+    let mode = match args.service_account {
+        Some(tenant_id) => FortnoxMode::ServiceAccount { tenant_id },
+        None => FortnoxMode::Consent {
+            redirect_port: args.redirect_port,
+            on_url: Box::new(|url| {
+                eprintln!(
+                    "Open this address in a browser, log in as the integration user and approve woonox:\n\n  {url}\n"
+                );
+                eprintln!("Waiting for Fortnox to send you back here…");
+            }),
+        },
+    };
+    connect::fortnox(paths, name, app, mode).await.map_err(bad)?;
+    println!(
+        "Fortnox is connected as {name:?}. Tokens are stored owner-only under {}.",
+        paths.secrets_dir(name).display()
+    );
+    Ok(())
+}
+
+/// From `WOONOX_FORTNOX_CLIENT_SECRET`, or typed in: never a command-line argument, which
+/// other users can read in the process list.
+fn client_secret() -> Result<String> {
+    if let Ok(secret) = std::env::var("WOONOX_FORTNOX_CLIENT_SECRET") {
+        return Ok(secret);
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("Fortnox client secret: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let secret = line.trim().to_owned();
+    if secret.is_empty() {
+        return Err(bad("give the Fortnox client secret in WOONOX_FORTNOX_CLIENT_SECRET or on standard input"));
+    }
+    Ok(secret)
+}

@@ -1,0 +1,126 @@
+//! The connections file (`woonox.toml` in the data directory): where each connection's
+//! services live and how fast to go. No secret is ever written here; those live in
+//! `secrets/<connection>/`, owner-only.
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_FORTNOX_API: &str = "https://api.fortnox.se";
+pub const DEFAULT_FORTNOX_AUTH: &str = "https://apps.fortnox.se";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub connections: BTreeMap<String, ConnectionConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConnectionConfig {
+    /// The WooCommerce store's home URL, as WordPress knows it.
+    pub store_url: Option<String>,
+    #[serde(default = "default_fortnox_api")]
+    pub fortnox_api: String,
+    #[serde(default = "default_fortnox_auth")]
+    pub fortnox_auth: String,
+    /// Many WooCommerce hosts throttle; this paces woonox below them.
+    #[serde(default = "default_woo_rate")]
+    pub woo_requests_per_second: u32,
+    /// The merchant's settings for this connection (see examples/woonox.toml).
+    #[serde(default)]
+    pub settings: Option<PathBuf>,
+}
+
+fn default_fortnox_api() -> String {
+    DEFAULT_FORTNOX_API.into()
+}
+fn default_fortnox_auth() -> String {
+    DEFAULT_FORTNOX_AUTH.into()
+}
+fn default_woo_rate() -> u32 {
+    5
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig {
+            store_url: None,
+            fortnox_api: default_fortnox_api(),
+            fortnox_auth: default_fortnox_auth(),
+            woo_requests_per_second: default_woo_rate(),
+            settings: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("the connections file {} is not valid", path.display()))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, toml::to_string_pretty(self)?)?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+
+    pub fn connection(&self, name: &str) -> Result<&ConnectionConfig> {
+        match self.connections.get(name) {
+            Some(c) => Ok(c),
+            None if self.connections.is_empty() => {
+                bail!("there is no connection yet; start with `woonox connect woocommerce --connection {name} …`")
+            }
+            None => bail!(
+                "there is no connection {name:?}; the connections are: {}",
+                self.connections.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+/// A connection name becomes a directory and a storage namespace: keep it plain.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok =
+        !name.is_empty() && name.len() <= 40 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        bail!("a connection name is 1 to 40 letters, digits, '-' or '_' (got {name:?})");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_with_defaults_filled_in() {
+        let c: Config = toml::from_str("[connections.shop]\nstore-url = \"https://shop.example\"\n").unwrap();
+        let shop = c.connection("shop").unwrap();
+        assert_eq!(shop.fortnox_api, DEFAULT_FORTNOX_API);
+        assert_eq!(shop.woo_requests_per_second, 5);
+        let again: Config = toml::from_str(&toml::to_string_pretty(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+    }
+
+    #[test]
+    fn unknown_connections_and_names_are_explained() {
+        let c = Config::default();
+        assert!(c.connection("shop").unwrap_err().to_string().contains("woonox connect woocommerce"));
+        assert!(check_name("my shop").is_err());
+        assert!(check_name("../etc").is_err());
+        assert!(check_name("shop-1").is_ok());
+    }
+}

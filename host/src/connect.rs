@@ -1,0 +1,132 @@
+//! `woonox connect`: stores a connection's services and credentials, after proving them
+//! with a real call, so a typo is caught at once and not at the first sync.
+
+use crate::config::{Config, check_name};
+use crate::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
+use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
+use crate::http_policy::authorize;
+use crate::secrets;
+use anyhow::{Context, Result, bail};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Fortnox scopes the flows use.
+pub const FORTNOX_SCOPES: &str = "article price customer order invoice payment companyinformation settings currency";
+
+pub fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys) -> Result<()> {
+    check_name(name)?;
+    let url = url.trim_end_matches('/');
+    let service = woo_service(url, keys.clone())?;
+    let probe = format!("{url}/wp-json/wc/v3/products?per_page=1");
+    let mut parts = http::Request::get(&probe).body(())?.into_parts().0;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    authorize(&service, &mut parts, now, &format!("{:032x}", rand::random::<u128>())).map_err(anyhow::Error::msg)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut request = agent.get(parts.uri.to_string());
+    for (k, v) in &parts.headers {
+        request = request.header(k.as_str(), v.to_str()?);
+    }
+    let mut response = request.call().with_context(|| format!("cannot reach the store at {url}"))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        bail!("{}", woonox_guest::sync::error::SyncError::woo(status, &body));
+    }
+    secrets::write_json(&paths.woo_keys(name), &keys)?;
+    let mut config = Config::load(&paths.config_file())?;
+    config.connections.entry(name.to_owned()).or_default().store_url = Some(url.to_owned());
+    config.save(&paths.config_file())
+}
+
+pub enum FortnoxMode {
+    /// The merchant approves in a browser; the code comes back to a loopback listener.
+    Consent { redirect_port: u16, on_url: Box<dyn FnOnce(&str) + Send> },
+    /// Server to server: client credentials for the tenant, no refresh tokens.
+    ServiceAccount { tenant_id: String },
+}
+
+pub async fn fortnox(paths: &Paths, name: &str, app: FortnoxAppSecret, mode: FortnoxMode) -> Result<()> {
+    check_name(name)?;
+    let mut config = Config::load(&paths.config_file())?;
+    let entry = config.connections.entry(name.to_owned()).or_default();
+    let fortnox_app = FortnoxApp {
+        client_id: app.client_id.clone(),
+        client_secret: app.client_secret.clone(),
+        auth_base: entry.fortnox_auth.clone(),
+    };
+    let tokens = match mode {
+        FortnoxMode::ServiceAccount { tenant_id } => {
+            let mut set =
+                request_token(&fortnox_app, vec![("grant_type", "client_credentials".into())], Some(tenant_id.clone()))
+                    .await?;
+            set.tenant_id = Some(tenant_id);
+            set
+        }
+        FortnoxMode::Consent { redirect_port, on_url } => consent(&fortnox_app, redirect_port, on_url).await?,
+    };
+    secrets::write_json(&paths.fortnox_app(name), &app)?;
+    FortnoxTokens::load(fortnox_app, paths.fortnox_tokens(name))?.store(tokens).await?;
+    config.save(&paths.config_file())
+}
+
+async fn consent(
+    app: &FortnoxApp,
+    port: u16,
+    on_url: Box<dyn FnOnce(&str) + Send>,
+) -> Result<crate::fortnox_auth::TokenSet> {
+    let listener =
+        TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+    let redirect_uri = format!("http://127.0.0.1:{}/callback", listener.local_addr()?.port());
+    let state = format!("{:032x}", rand::random::<u128>());
+    let enc = crate::woo_oauth1::encode;
+    let url = format!(
+        "{}/oauth-v1/auth?client_id={}&redirect_uri={}&scope={}&state={state}&access_type=offline&response_type=code",
+        app.auth_base.trim_end_matches('/'),
+        enc(&app.client_id),
+        enc(&redirect_uri),
+        enc(FORTNOX_SCOPES),
+    );
+    let (code, returned_state) = tokio::task::spawn_blocking(move || {
+        on_url(&url);
+        wait_for_callback(&listener)
+    })
+    .await??;
+    if returned_state != state {
+        bail!("the answer from Fortnox carried the wrong state; nothing was stored (try again)");
+    }
+    let form = vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", redirect_uri)];
+    Ok(request_token(app, form, None).await?)
+}
+
+/// Serves exactly one request: the browser coming back with `code` and `state`.
+fn wait_for_callback(listener: &TcpListener) -> Result<(String, String)> {
+    let (mut stream, _) = listener.accept()?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line)?;
+    let target = line.split_whitespace().nth(1).unwrap_or("");
+    let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let params = crate::http_policy::query_pairs(query);
+    let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let (page, result) = match (get("code"), get("state"), get("error")) {
+        (Some(code), Some(state), None) => {
+            ("woonox is connected to Fortnox. You can close this tab.", Ok((code, state)))
+        }
+        (_, _, Some(error)) => {
+            ("Fortnox did not approve the connection.", Err(anyhow::anyhow!("Fortnox answered: {error}")))
+        }
+        _ => ("Unexpected answer.", Err(anyhow::anyhow!("the callback carried no code"))),
+    };
+    let html = format!("<!doctype html><title>woonox</title><p>{page}</p>");
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+        html.len()
+    )?;
+    result
+}

@@ -1,0 +1,123 @@
+//! One connection opened for work: its services with their credentials, its limiters, its
+//! state namespace, and where everything lives in the data directory.
+
+use crate::config::{Config, ConnectionConfig};
+use crate::fortnox_auth::{FortnoxApp, FortnoxTokens};
+use crate::http_hooks::ConnectionNet;
+use crate::http_policy::{AllowList, Credential, Origin, Service};
+use crate::rate_limit::SlidingWindow;
+use crate::runtime::ConnectionContext;
+use crate::secrets;
+use crate::store::Store;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where woonox keeps things under its data directory.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn config_file(&self) -> PathBuf {
+        self.data_dir.join("woonox.toml")
+    }
+    pub fn state_file(&self) -> PathBuf {
+        self.data_dir.join("state.sqlite")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+    pub fn secrets_dir(&self, connection: &str) -> PathBuf {
+        self.data_dir.join("secrets").join(connection)
+    }
+    pub fn woo_keys(&self, connection: &str) -> PathBuf {
+        self.secrets_dir(connection).join("woocommerce.json")
+    }
+    pub fn fortnox_app(&self, connection: &str) -> PathBuf {
+        self.secrets_dir(connection).join("fortnox-app.json")
+    }
+    pub fn fortnox_tokens(&self, connection: &str) -> PathBuf {
+        self.secrets_dir(connection).join("fortnox-tokens.json")
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct WooKeys {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct FortnoxAppSecret {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+pub fn woo_service(store_url: &str, keys: WooKeys) -> Result<Service> {
+    Ok(Service {
+        name: "woocommerce",
+        origin: Origin::parse(store_url).map_err(anyhow::Error::msg)?,
+        credential: Credential::WooKeys {
+            consumer_key: keys.consumer_key,
+            consumer_secret: keys.consumer_secret,
+            home_url: store_url.trim_end_matches('/').to_owned(),
+        },
+    })
+}
+
+pub fn fortnox_app(paths: &Paths, name: &str, c: &ConnectionConfig) -> Result<FortnoxApp> {
+    let secret: FortnoxAppSecret = secrets::read_json(&paths.fortnox_app(name))?.with_context(|| {
+        format!("Fortnox is not connected for {name:?}; run `woonox connect fortnox --connection {name}`")
+    })?;
+    Ok(FortnoxApp {
+        client_id: secret.client_id,
+        client_secret: secret.client_secret,
+        auth_base: c.fortnox_auth.clone(),
+    })
+}
+
+/// Everything a flow run needs for connection `name`.
+pub struct Opened {
+    pub context: Arc<ConnectionContext>,
+    pub fortnox_api: String,
+    pub store_url: String,
+}
+
+pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Result<Opened> {
+    let c = config.connection(name)?;
+    let store_url = c.store_url.clone().with_context(|| {
+        format!("WooCommerce is not connected for {name:?}; run `woonox connect woocommerce --connection {name} …`")
+    })?;
+    let keys: WooKeys = secrets::read_json(&paths.woo_keys(name))?.with_context(|| {
+        format!("the WooCommerce keys of {name:?} are missing; run `woonox connect woocommerce` again")
+    })?;
+    let tokens = FortnoxTokens::load(fortnox_app(paths, name, c)?, paths.fortnox_tokens(name))?;
+    let services = vec![
+        Service {
+            name: "fortnox",
+            origin: Origin::parse(&c.fortnox_api).map_err(anyhow::Error::msg)?,
+            credential: Credential::Fortnox(Arc::new(tokens)),
+        },
+        woo_service(&store_url, keys)?,
+    ];
+    let woo_rate = c.woo_requests_per_second.max(1) as usize;
+    let limiters = HashMap::from([
+        ("fortnox", Arc::new(SlidingWindow::fortnox())),
+        ("woocommerce", Arc::new(SlidingWindow::new(woo_rate, Duration::from_secs(1)))),
+    ]);
+    let net = ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, ..Default::default() };
+    let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state) };
+    Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url })
+}
+
+/// The data directory: `--data-dir`, else the platform's (e.g. `~/.local/share/woonox`).
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or_else(|| dirs::data_dir().map(|d| d.join("woonox")))
+        .unwrap_or_else(|| PathBuf::from(".woonox"))
+}
