@@ -35,12 +35,25 @@ pub struct Recorded {
 }
 
 /// What one connection's calls share: its allow-list, a limiter per service, the record.
-#[derive(Default)]
 pub struct ConnectionNet {
     pub name: String,
     pub allow: AllowList,
     pub limiters: HashMap<&'static str, Arc<SlidingWindow>>,
     pub record: Arc<Mutex<Vec<Recorded>>>,
+    /// The first retry waits up to this long; each further one up to twice as long.
+    pub retry_base: Duration,
+}
+
+impl Default for ConnectionNet {
+    fn default() -> Self {
+        ConnectionNet {
+            name: String::new(),
+            allow: AllowList::default(),
+            limiters: HashMap::new(),
+            record: Arc::default(),
+            retry_base: Duration::from_millis(500),
+        }
+    }
 }
 
 pub struct PolicyHooks {
@@ -129,16 +142,16 @@ async fn send(
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);
                 tries_429 += 1;
-                tokio::time::sleep(backoff(tries_429)).await;
+                tokio::time::sleep(backoff(net.retry_base, tries_429)).await;
             }
             Ok((response, _)) if idempotent && status >= 500 && tries_get < MAX_GET_RETRIES => {
                 drop(response);
                 tries_get += 1;
-                tokio::time::sleep(backoff(tries_get)).await;
+                tokio::time::sleep(backoff(net.retry_base, tries_get)).await;
             }
             Err(_) if idempotent && tries_get < MAX_GET_RETRIES => {
                 tries_get += 1;
-                tokio::time::sleep(backoff(tries_get)).await;
+                tokio::time::sleep(backoff(net.retry_base, tries_get)).await;
             }
             Ok((response, io)) => return Ok((response.map(|b| b.boxed_unsync()), Box::new(io) as Io)),
             Err(e) => return Err(e),
@@ -171,9 +184,10 @@ fn login_refused(e: &AuthError) -> (http::Response<WasiBody>, Io) {
     (response, Box::new(async { Ok(()) }))
 }
 
-/// Exponential backoff with full jitter: up to 0.5 s, 1 s, 2 s, … capped at 16 s.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling = Duration::from_millis(500 * (1u64 << attempt.min(5).saturating_sub(1)));
+/// Exponential backoff with jitter: between half and all of base, 2 × base, 4 × base, …
+/// capped at 16 × base (8 s by default).
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base * (1u32 << attempt.clamp(1, 5) - 1);
     ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)
 }
 

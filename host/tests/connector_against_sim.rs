@@ -170,3 +170,52 @@ async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
     assert_eq!(counts.fortnox_articles, 3);
     assert_eq!(sim.fortnox.lock().unwrap().refreshes, 1);
 }
+
+/// Connection context whose Fortnox limiter allows `limit` calls per `window`, with quick retries.
+async fn paced(sim: &Sim, limit: usize, window: std::time::Duration) -> Arc<ConnectionContext> {
+    let base = Arc::try_unwrap(context(sim).await).ok().unwrap();
+    let allow = base.net.allow.clone();
+    let limiters = HashMap::from([("fortnox", Arc::new(SlidingWindow::new(limit, window)))]);
+    let net = ConnectionNet {
+        name: "shop".into(),
+        allow,
+        limiters,
+        retry_base: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    Arc::new(ConnectionContext { net: Arc::new(net), ..base })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_storm_is_absorbed_within_the_limit() {
+    let sim = Sim::start(SimConfig { articles: 2000, ..SimConfig::default() }).await.unwrap();
+    let window = std::time::Duration::from_millis(400);
+    let ctx = paced(&sim, 3, window).await;
+    sim.log.clear();
+    sim.fortnox_faults.lock().unwrap().rate_limited = 5;
+    let counts =
+        check(ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
+    assert_eq!(counts.fortnox_articles, 2000);
+    let fortnox: Vec<_> = sim.log.entries().into_iter().filter(|e| e.service == "fortnox").collect();
+    assert_eq!(fortnox.iter().filter(|e| e.status == 429).count(), 5);
+    assert_eq!(fortnox.iter().filter(|e| e.status == 200).count(), 4);
+    // Retries count against the limiter too: never more than 3 calls in any 400 ms.
+    for first in &fortnox {
+        let in_window = fortnox.iter().filter(|e| e.at >= first.at && e.at.duration_since(first.at) < window).count();
+        assert!(in_window <= 3, "{in_window} calls within {window:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_get_is_retried() {
+    let sim = Sim::start(SimConfig { articles: 10, ..SimConfig::default() }).await.unwrap();
+    let ctx = paced(&sim, 25, std::time::Duration::from_secs(5)).await;
+    sim.log.clear();
+    sim.woo_faults.lock().unwrap().server_errors = 2;
+    let counts =
+        check(ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
+    assert_eq!(counts.woocommerce_products, 5);
+    let statuses: Vec<u16> =
+        sim.log.entries().iter().filter(|e| e.service == "woocommerce").map(|e| e.status).collect();
+    assert_eq!(statuses, [503, 503, 200]);
+}

@@ -2,7 +2,6 @@
 //! Bearer-checked `/3/` resources, the 25-in-any-5-s sliding window answered with 429,
 //! paging with `MetaInformation`, substring search, read-only fields refused.
 
-use crate::log::{RequestLog, record};
 use crate::seed::Item;
 use crate::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, lock};
 use axum::extract::{Path, Query, State as Axum};
@@ -94,14 +93,13 @@ fn random_token() -> String {
 
 type Shared = Arc<Mutex<State>>;
 
-pub fn router(state: Shared, log: RequestLog) -> Router {
+pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/oauth-v1/auth", get(consent))
         .route("/oauth-v1/token", post(token))
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
         .with_state(state)
-        .layer(axum::middleware::from_fn(move |req, next| record("fortnox", log.clone(), req, next)))
 }
 
 fn error(status: StatusCode, code: u64, message: &str) -> Response {

@@ -5,6 +5,7 @@
 // Handlers answer early with a ready axum Response; boxing it buys nothing here.
 #![allow(clippy::result_large_err)]
 
+pub mod faults;
 pub mod fortnox;
 pub mod log;
 mod oauth1_verify;
@@ -43,6 +44,8 @@ pub struct Sim {
     pub fortnox: Arc<Mutex<fortnox::State>>,
     pub woo: Arc<Mutex<woo::State>>,
     pub log: log::RequestLog,
+    pub fortnox_faults: faults::SharedFaults,
+    pub woo_faults: faults::SharedFaults,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -60,14 +63,39 @@ impl Sim {
         let log = log::RequestLog::default();
         let fortnox = Arc::new(Mutex::new(fortnox::State::new(&catalog)));
         let woo = Arc::new(Mutex::new(woo::State::new(&catalog)));
-        let (fortnox_addr, f) = serve(config.fortnox_port, fortnox::router(fortnox.clone(), log.clone())).await?;
+        let (fortnox_faults, woo_faults) = (faults::SharedFaults::default(), faults::SharedFaults::default());
+        let (fortnox_addr, f) =
+            serve(config.fortnox_port, layered(fortnox::router(fortnox.clone()), "fortnox", &fortnox_faults, &log))
+                .await?;
         let woo_url_placeholder = Arc::new(Mutex::new(String::new()));
-        let (woo_addr, w) =
-            serve(config.woo_port, woo::router(woo.clone(), log.clone(), woo_url_placeholder.clone())).await?;
+        let woo_router = woo::router(woo.clone(), woo_url_placeholder.clone());
+        let (woo_addr, w) = serve(config.woo_port, layered(woo_router, "woocommerce", &woo_faults, &log)).await?;
         let woo_url = format!("http://{woo_addr}");
         *woo_url_placeholder.lock().unwrap() = woo_url.clone();
-        Ok(Sim { fortnox_url: format!("http://{fortnox_addr}"), woo_url, fortnox, woo, log, servers: vec![f, w] })
+        Ok(Sim {
+            fortnox_url: format!("http://{fortnox_addr}"),
+            woo_url,
+            fortnox,
+            woo,
+            log,
+            fortnox_faults,
+            woo_faults,
+            servers: vec![f, w],
+        })
     }
+}
+
+/// Faults act first; the log, outermost, sees what the client saw.
+fn layered(
+    router: axum::Router,
+    service: &'static str,
+    faults: &faults::SharedFaults,
+    log: &log::RequestLog,
+) -> axum::Router {
+    let (faults, log) = (faults.clone(), log.clone());
+    router
+        .layer(axum::middleware::from_fn(move |req, next| faults::apply(faults.clone(), req, next)))
+        .layer(axum::middleware::from_fn(move |req, next| log::record(service, log.clone(), req, next)))
 }
 
 async fn serve(port: u16, router: axum::Router) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {

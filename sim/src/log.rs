@@ -11,6 +11,8 @@ pub struct Logged {
     /// The `Authorization` header as received (tests check what the host injected).
     pub authorization: Option<String>,
     pub status: u16,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl Logged {
@@ -47,13 +49,14 @@ pub async fn record(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let at = std::time::Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or("").to_owned();
     let authorization =
         request.headers().get(http_header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = next.run(request).await;
-    log.push(Logged { service, method, path, query, authorization, status: response.status().as_u16() });
+    log.push(Logged { service, method, path, query, authorization, status: response.status().as_u16(), at });
     response
 }
 

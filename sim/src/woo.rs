@@ -4,7 +4,6 @@
 //! `X-WP-Total`/`X-WP-TotalPages` and a `Link` header that echoes the request's query;
 //! `per_page` above 100 refused; SKU search exact and covering variations.
 
-use crate::log::{RequestLog, record};
 use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
 use crate::seed::Item;
 use crate::{WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, lock};
@@ -46,14 +45,13 @@ struct Ctx {
     home_url: Arc<Mutex<String>>,
 }
 
-pub fn router(state: Arc<Mutex<State>>, log: RequestLog, home_url: Arc<Mutex<String>>) -> Router {
+pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router {
     let ctx = Ctx { state, home_url };
     Router::new()
         .route("/wp-json/wc/v3/products", get(list_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product))
         .fallback(not_found)
         .with_state(ctx)
-        .layer(axum::middleware::from_fn(move |req, next| record("woocommerce", log.clone(), req, next)))
 }
 
 fn wc_error(status: StatusCode, code: &str, message: &str) -> Response {

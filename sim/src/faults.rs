@@ -1,0 +1,98 @@
+//! Fault knobs: what goes wrong with real services, on demand. Each knob counts down
+//! over the next requests, so a test sets exactly how many calls are hit.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone)]
+pub struct Faults {
+    /// The next N requests get 429 and are not processed (a rate-limit storm).
+    pub rate_limited: u32,
+    /// The next N requests get 503 and are not processed.
+    pub server_errors: u32,
+    /// Every request waits this long before it is handled.
+    pub delay: Duration,
+    /// The next N writes are committed, then the connection breaks before the answer
+    /// arrives: the case that makes duplicates elsewhere.
+    pub drop_after_commit: u32,
+    /// How many of each were served, for reports.
+    pub served: Served,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Served {
+    pub rate_limited: u32,
+    pub server_errors: u32,
+    pub dropped_after_commit: u32,
+}
+
+pub type SharedFaults = Arc<Mutex<Faults>>;
+
+fn take(counter: &mut u32) -> bool {
+    let hit = *counter > 0;
+    *counter = counter.saturating_sub(1);
+    hit
+}
+
+pub async fn apply(faults: SharedFaults, request: Request, next: Next) -> Response {
+    let is_write = !matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let (delay, limited, failed, drop) = {
+        let mut f = crate::lock(&faults);
+        let limited = take(&mut f.rate_limited);
+        let failed = !limited && take(&mut f.server_errors);
+        let drop = !limited && !failed && is_write && take(&mut f.drop_after_commit);
+        f.served.rate_limited += limited as u32;
+        f.served.server_errors += failed as u32;
+        f.served.dropped_after_commit += drop as u32;
+        (f.delay, limited, failed, drop)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if limited {
+        return (StatusCode::TOO_MANY_REQUESTS, "").into_response();
+    }
+    if failed {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    }
+    let response = next.run(request).await;
+    if drop {
+        return broken(response);
+    }
+    response
+}
+
+/// The handler's answer with its body cut off: the status line goes out, then the
+/// connection breaks, so the client cannot know the write happened.
+fn broken(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(axum::http::header::CONTENT_LENGTH, 1_000_000.into());
+    let stream = failing_body();
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+fn failing_body() -> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    struct Fail(bool);
+    impl futures_core::Stream for Fail {
+        type Item = Result<bytes::Bytes, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            if self.0 {
+                return std::task::Poll::Ready(None);
+            }
+            self.0 = true;
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated drop",
+            ))))
+        }
+    }
+    Fail(false)
+}
