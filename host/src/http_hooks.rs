@@ -32,6 +32,8 @@ pub struct Recorded {
     pub status: u16,
     pub bytes: u64,
     pub ms: u64,
+    /// When the request left the host (after the limiter let it go).
+    pub sent: Instant,
 }
 
 /// What one connection's calls share: its allow-list, a limiter per service, the record.
@@ -187,7 +189,7 @@ fn login_refused(e: &AuthError) -> (http::Response<WasiBody>, Io) {
 /// Exponential backoff with jitter: between half and all of base, 2 × base, 4 × base, …
 /// capped at 16 × base (8 s by default).
 fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base * (1u32 << attempt.clamp(1, 5) - 1);
+    let ceiling = base * (1u32 << (attempt.clamp(1, 5) - 1));
     ceiling.mul_f64(0.5 + rand::random::<f64>() / 2.0)
 }
 
@@ -213,6 +215,7 @@ fn record(
         status,
         bytes,
         ms: started.elapsed().as_millis() as u64,
+        sent: started,
     };
     tracing::info!(
         connection = %entry.connection, service, method = %entry.method, host = %entry.host,

@@ -194,14 +194,16 @@ async fn a_429_storm_is_absorbed_within_the_limit() {
     sim.log.clear();
     sim.fortnox_faults.lock().unwrap().rate_limited = 5;
     let counts =
-        check(ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
+        check(ctx.clone(), Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
     assert_eq!(counts.fortnox_articles, 2000);
     let fortnox: Vec<_> = sim.log.entries().into_iter().filter(|e| e.service == "fortnox").collect();
     assert_eq!(fortnox.iter().filter(|e| e.status == 429).count(), 5);
     assert_eq!(fortnox.iter().filter(|e| e.status == 200).count(), 4);
-    // Retries count against the limiter too: never more than 3 calls in any 400 ms.
-    for first in &fortnox {
-        let in_window = fortnox.iter().filter(|e| e.at >= first.at && e.at.duration_since(first.at) < window).count();
+    // Retries count against the limiter too: the host never sent more than 3 in any 400 ms.
+    let sent: Vec<_> = ctx.net.record.lock().unwrap().iter().filter(|r| r.service == "fortnox").map(|r| r.sent).collect();
+    assert_eq!(sent.len(), 9);
+    for first in &sent {
+        let in_window = sent.iter().filter(|t| **t >= *first && t.duration_since(*first) < window).count();
         assert!(in_window <= 3, "{in_window} calls within {window:?}");
     }
 }
