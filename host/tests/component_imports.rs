@@ -42,3 +42,30 @@ fn the_component_exports_the_mapping_interface() {
     let exports: Vec<String> = component.component_type().exports(&engine).map(|(name, _)| name.to_owned()).collect();
     assert_eq!(exports, ["woonox:connector/mapping@0.1.0"]);
 }
+
+/// The connector adds outgoing HTTP (and the WASI I/O it is built on, at 0.2.12, which
+/// also serves what the standard library imports). The world also offers the key-value
+/// store and logging; the linker drops imports a build does not use, so they join this
+/// list with the first flow that uses them.
+#[test]
+fn the_connector_component_adds_only_outgoing_http() {
+    let engine = woonox::runtime::engine().unwrap();
+    let component = Component::new(&engine, woonox::runtime::BUILT_IN_CONNECTOR).unwrap();
+    let mut imports: Vec<String> =
+        component.component_type().imports(&engine).map(|(name, _)| name.to_owned()).collect();
+    imports.sort();
+    let mut expected: Vec<String> =
+        EXPECTED.iter().filter(|i| !i.starts_with("wasi:io/")).map(|s| s.to_string()).collect();
+    expected.extend(
+        [
+            "wasi:http/outgoing-handler@0.2.12",
+            "wasi:http/types@0.2.12",
+            "wasi:io/error@0.2.12",
+            "wasi:io/poll@0.2.12",
+            "wasi:io/streams@0.2.12",
+        ]
+        .map(String::from),
+    );
+    expected.sort();
+    assert_eq!(imports, expected);
+}

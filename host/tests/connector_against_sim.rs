@@ -71,8 +71,16 @@ fn settings() -> WitSettings {
 }
 
 async fn check(context: Arc<ConnectionContext>, endpoints: Endpoints) -> Result<ConnectionCheck, SyncError> {
-    let runtime = Runtime::new(&Source::BuiltInConnector, None, Limits::default()).unwrap();
-    let s = settings();
+    check_with(Source::BuiltInConnector, settings(), context, endpoints).await
+}
+
+async fn check_with(
+    source: Source,
+    s: WitSettings,
+    context: Arc<ConnectionContext>,
+    endpoints: Endpoints,
+) -> Result<ConnectionCheck, SyncError> {
+    let runtime = Runtime::new(&source, None, Limits::default()).unwrap();
     runtime
         .call_sync(context, async |c, store| Ok(c.woonox_connector_sync().call_check(store, &endpoints, &s).await?))
         .await
@@ -193,14 +201,16 @@ async fn a_429_storm_is_absorbed_within_the_limit() {
     let ctx = paced(&sim, 3, window).await;
     sim.log.clear();
     sim.fortnox_faults.lock().unwrap().rate_limited = 5;
-    let counts =
-        check(ctx.clone(), Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
+    let counts = check(ctx.clone(), Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() })
+        .await
+        .unwrap();
     assert_eq!(counts.fortnox_articles, 2000);
     let fortnox: Vec<_> = sim.log.entries().into_iter().filter(|e| e.service == "fortnox").collect();
     assert_eq!(fortnox.iter().filter(|e| e.status == 429).count(), 5);
     assert_eq!(fortnox.iter().filter(|e| e.status == 200).count(), 4);
     // Retries count against the limiter too: the host never sent more than 3 in any 400 ms.
-    let sent: Vec<_> = ctx.net.record.lock().unwrap().iter().filter(|r| r.service == "fortnox").map(|r| r.sent).collect();
+    let sent: Vec<_> =
+        ctx.net.record.lock().unwrap().iter().filter(|r| r.service == "fortnox").map(|r| r.sent).collect();
     assert_eq!(sent.len(), 9);
     for first in &sent {
         let in_window = sent.iter().filter(|t| **t >= *first && t.duration_since(*first) < window).count();
@@ -220,4 +230,43 @@ async fn a_failing_get_is_retried() {
     let statuses: Vec<u16> =
         sim.log.entries().iter().filter(|e| e.service == "woocommerce").map(|e| e.status).collect();
     assert_eq!(statuses, [503, 503, 200]);
+}
+
+/// The misbehaving test plugin, told its misdeed through the store id.
+async fn misdeed(sim: &Sim, ctx: Arc<ConnectionContext>, what: &str) -> Result<ConnectionCheck, SyncError> {
+    let mut s = settings();
+    s.store_id = what.into();
+    let plugin = Source::Plugin(env!("WOONOX_TEST_PLUGIN_WASM").into());
+    check_with(plugin, s, ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_cannot_set_authorization() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    sim.log.clear();
+    let err = misdeed(&sim, ctx, "set-authorization").await.unwrap_err();
+    assert!(matches!(&err, SyncError::Connection(m) if m.contains("Forbidden")), "{err:?}");
+    assert!(sim.log.entries().is_empty(), "a request with guest credentials left the host");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_request_gets_the_host_credentials() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    sim.log.clear();
+    let status = misdeed(&sim, ctx, "fetch").await.unwrap().fortnox_articles;
+    assert_eq!(status, 200);
+    let auth = sim.log.entries()[0].authorization.clone().unwrap();
+    assert!(auth.starts_with("Bearer ") && auth != "Bearer guest-made");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_guest_store_is_the_connection_namespace() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    let store = ctx.store.clone().unwrap();
+    assert_eq!(misdeed(&sim, ctx, "keyvalue").await.unwrap().fortnox_articles, 4);
+    assert_eq!(store.namespace("shop").get("probe").unwrap().as_deref(), Some(&b"four"[..]));
+    assert_eq!(store.namespace("other").get("probe").unwrap(), None);
 }

@@ -1,13 +1,17 @@
 //! A test plugin that misbehaves on request, to prove the host's sandbox and limits. Never
 //! shipped. `map-order` reads its first argument as the misdeed: `panic`, `loop`,
 //! `memory`, `exit`, or `snoop` (report what of the host it can see); anything else
-//! answers `{}`.
+//! answers `{}`. `sync.check` reads the settings' store id as its misdeed: `set-authorization`
+//! (try to send its own credentials), `fetch` (GET the Fortnox endpoint itself, answering
+//! the status), `keyvalue` (write and read its store).
 
 #[cfg(target_arch = "wasm32")]
 mod component {
-    wit_bindgen::generate!({ path: "../../../wit", world: "mapper" });
+    wit_bindgen::generate!({ path: "../../../wit", world: "connector", generate_all });
 
     use exports::woonox::connector::mapping::Guest;
+    use exports::woonox::connector::sync::{self, ConnectionCheck, Endpoints, Flow, Report, SyncError};
+    use wasi::http::types::{Fields, OutgoingRequest, Scheme};
     use woonox::connector::types::{MapError, Mapped, Settings, StockPlan};
 
     struct Misbehaving;
@@ -57,6 +61,54 @@ mod component {
         }
         fn map_refund(_: String, _: String, _: Settings) -> Result<Mapped, MapError> {
             ok("{}".into())
+        }
+    }
+
+    fn count(n: usize) -> Result<ConnectionCheck, SyncError> {
+        Ok(ConnectionCheck { fortnox_articles: n as u32, woocommerce_products: 0 })
+    }
+
+    /// GETs `url` with the given headers and answers the status (0: refused or failed).
+    fn fetch(url: &str, headers: &[(String, Vec<u8>)]) -> Result<u16, String> {
+        let fields = Fields::from_list(headers).map_err(|e| format!("header refused: {e:?}"))?;
+        let (scheme, rest) = url.split_once("://").ok_or("no scheme")?;
+        let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+        let request = OutgoingRequest::new(fields);
+        request.set_scheme(Some(&if scheme == "https" { Scheme::Https } else { Scheme::Http })).unwrap();
+        request.set_authority(Some(authority)).unwrap();
+        request.set_path_with_query(Some(&path)).unwrap();
+        let future = wasi::http::outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+        future.subscribe().block();
+        match future.get() {
+            Some(Ok(Ok(response))) => Ok(response.status()),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    impl sync::Guest for Misbehaving {
+        fn check(endpoints: Endpoints, settings: Settings) -> Result<ConnectionCheck, SyncError> {
+            let articles = format!("{}/3/articles", endpoints.fortnox);
+            match settings.store_id.as_str() {
+                "set-authorization" => {
+                    let stolen = vec![("Authorization".to_owned(), b"Bearer guest-made".to_vec())];
+                    fetch(&articles, &stolen).map(|s| count(s as usize)).map_err(SyncError::Connection)?
+                }
+                "fetch" => fetch(&articles, &[]).map(|s| count(s as usize)).map_err(SyncError::Connection)?,
+                "keyvalue" => {
+                    use wasi::keyvalue::store;
+                    let bucket = store::open("").map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+                    bucket.set("probe", b"four").map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+                    let back = bucket.get("probe").map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+                    count(back.map(|v| v.len()).unwrap_or(0))
+                }
+                _ => count(0),
+            }
+        }
+        fn run(_: Flow, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
+            Err(SyncError::NotYetSupported("test plugin".into()))
+        }
+        fn handle_event(_: String, _: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
+            Err(SyncError::NotYetSupported("test plugin".into()))
         }
     }
 
