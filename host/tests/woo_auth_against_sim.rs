@@ -97,3 +97,41 @@ fn a_wrong_secret_is_refused() {
         (401, Some("Invalid signature - provided signature does not match."))
     );
 }
+
+impl Running {
+    fn post_json(&self, url: &str, body: &serde_json::Value, nonce: &str) -> (u16, serde_json::Value) {
+        let mut parts = http::Request::post(url).body(()).unwrap().into_parts().0;
+        authorize(self.policy.route(&parts.uri).unwrap(), &mut parts, now(), nonce).unwrap();
+        let mut response = self
+            .agent
+            .post(&parts.uri.to_string())
+            .header("Content-Type", "application/json")
+            .send(body.to_string())
+            .unwrap();
+        let text = response.body_mut().read_to_string().unwrap();
+        (response.status().as_u16(), serde_json::from_str(&text).unwrap_or_default())
+    }
+}
+
+/// As recorded from the real store: HTTP 200, each failed item in its place with its error.
+#[test]
+fn batch_items_fail_one_by_one_in_place() {
+    let r = start();
+    let url = format!("{}/wp-json/wc/v3/products/batch", r.sim.woo_url);
+    let taken = r.sim.woo.lock().unwrap().products[0]["sku"].as_str().unwrap().to_owned();
+    let owner = r.sim.woo.lock().unwrap().products[0]["id"].clone();
+    let body = serde_json::json!({
+        "create": [{ "name": "Ny", "sku": "NEW-1", "regular_price": "10.00" }, { "name": "Dubblett", "sku": taken }],
+        "update": [{ "id": 999999, "regular_price": "1.00" }],
+    });
+    let (status, answer) = r.post_json(&url, &body, "batch-1");
+    assert_eq!(status, 200);
+    assert_eq!(answer["create"][0]["sku"], "NEW-1");
+    assert_eq!(answer["create"][1]["id"], 0);
+    assert_eq!(answer["create"][1]["error"]["code"], "product_invalid_sku");
+    assert_eq!(answer["create"][1]["error"]["data"]["resource_id"], owner);
+    assert_eq!(answer["update"][0]["error"]["code"], "woocommerce_rest_product_invalid_id");
+    let too_many: Vec<serde_json::Value> = (0..101).map(|i| serde_json::json!({ "name": format!("P{i}") })).collect();
+    let (status, answer) = r.post_json(&url, &serde_json::json!({ "create": too_many }), "batch-2");
+    assert_eq!((status, answer["code"].as_str()), (413, Some("woocommerce_rest_request_entity_too_large")));
+}

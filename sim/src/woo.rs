@@ -10,7 +10,7 @@ use crate::{WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, lock};
 use axum::extract::{Path, Request, State as Axum};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct State {
     pub products: Vec<Value>,
+    next_id: u64,
     nonces: HashMap<(String, String), Instant>,
 }
 
@@ -35,7 +36,7 @@ impl State {
                         "stock_quantity": item.stock / 2, "status": "publish" })
             })
             .collect();
-        State { products, nonces: HashMap::new() }
+        State { next_id: 100 + catalog.len() as u64, products, nonces: HashMap::new() }
     }
 }
 
@@ -49,6 +50,7 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
     let ctx = Ctx { state, home_url };
     Router::new()
         .route("/wp-json/wc/v3/products", get(list_products))
+        .route("/wp-json/wc/v3/products/batch", post(batch_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product))
         .fallback(not_found)
         .with_state(ctx)
@@ -221,4 +223,128 @@ async fn get_product(
         Some(p) => Json(p.clone()).into_response(),
         None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID."),
     }
+}
+
+/// Fields a client may not write: WooCommerce computes or owns them.
+const PRODUCT_READ_ONLY: [&str; 4] = ["price", "date_created", "date_modified", "permalink"];
+const BATCH_LIMIT: usize = 100;
+
+fn item_error(id: u64, code: &str, message: &str, data: Value) -> Value {
+    json!({ "id": id, "error": { "code": code, "message": message, "data": data } })
+}
+
+impl State {
+    /// The product that owns `sku`, products and variations alike (SKUs are unique across both).
+    fn owner_of(&self, sku: &str, except: Option<u64>) -> Option<u64> {
+        self.products
+            .iter()
+            .find(|p| p["sku"] == sku && Some(p["id"].as_u64().unwrap_or(0)) != except)
+            .and_then(|p| p["id"].as_u64())
+    }
+
+    fn create(&mut self, body: &Value) -> Value {
+        let sku = body["sku"].as_str().unwrap_or("").to_owned();
+        if !sku.is_empty()
+            && let Some(owner) = self.owner_of(&sku, None)
+        {
+            return item_error(
+                0,
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                json!({ "status": 400, "resource_id": owner, "unique_sku": format!("{sku}-1") }),
+            );
+        }
+        let mut product = json!({ "type": "simple", "parent_id": 0, "status": "publish", "manage_stock": false,
+                                  "stock_quantity": null, "regular_price": "", "sku": sku });
+        merge(&mut product, body);
+        product["id"] = json!(self.next_id);
+        self.next_id += 1;
+        self.products.push(product.clone());
+        product
+    }
+
+    fn update(&mut self, body: &Value) -> Value {
+        let id = body["id"].as_u64().unwrap_or(0);
+        if let Some(sku) = body["sku"].as_str().filter(|s| !s.is_empty())
+            && let Some(owner) = self.owner_of(sku, Some(id))
+        {
+            return item_error(
+                id,
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                json!({ "status": 400, "resource_id": owner, "unique_sku": format!("{sku}-1") }),
+            );
+        }
+        match self.products.iter_mut().find(|p| p["id"] == id) {
+            Some(product) => {
+                merge(product, body);
+                // Stock is only taken while stock is managed, silently (as WooCommerce does).
+                if product["manage_stock"] != true {
+                    product["stock_quantity"] = Value::Null;
+                }
+                product.clone()
+            }
+            None => item_error(id, "woocommerce_rest_product_invalid_id", "Invalid ID.", json!({ "status": 400 })),
+        }
+    }
+
+    fn delete(&mut self, id: u64) -> Value {
+        match self.products.iter().position(|p| p["id"] == id) {
+            Some(i) => self.products.remove(i),
+            None => item_error(id, "woocommerce_rest_product_invalid_id", "Invalid ID.", json!({ "status": 404 })),
+        }
+    }
+}
+
+fn merge(product: &mut Value, body: &Value) {
+    if let (Some(target), Some(fields)) = (product.as_object_mut(), body.as_object()) {
+        for (k, v) in fields {
+            if !PRODUCT_READ_ONLY.contains(&k.as_str()) {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// `POST /products/batch`: HTTP 200 whatever happens to the items; each failed item comes
+/// back in its place with an `error` object; more than 100 items in all is refused.
+async fn batch_products(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let path = request.uri().path().to_owned();
+    if let Err(r) = authenticate(&ctx, &method, &path, &query, &headers) {
+        return r;
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), 8 << 20).await.unwrap_or_default();
+    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
+        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
+    };
+    let list = |k: &str| body.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+    let (create, update, delete) = (list("create"), list("update"), list("delete"));
+    if create.len() + update.len() + delete.len() > BATCH_LIMIT {
+        return wc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "woocommerce_rest_request_entity_too_large",
+            &format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
+        );
+    }
+    let mut s = lock(&ctx.state);
+    let mut answer = serde_json::Map::new();
+    if body.get("create").is_some() {
+        answer.insert("create".into(), Value::Array(create.iter().map(|p| s.create(p)).collect()));
+    }
+    if body.get("update").is_some() {
+        answer.insert("update".into(), Value::Array(update.iter().map(|p| s.update(p)).collect()));
+    }
+    if body.get("delete").is_some() {
+        answer.insert(
+            "delete".into(),
+            Value::Array(delete.iter().map(|id| s.delete(id.as_u64().unwrap_or(0))).collect()),
+        );
+    }
+    Json(Value::Object(answer)).into_response()
 }
