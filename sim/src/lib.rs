@@ -10,6 +10,7 @@ pub mod fortnox;
 pub mod log;
 mod oauth1_verify;
 pub mod seed;
+pub mod webhooks;
 pub mod woo;
 
 use std::net::SocketAddr;
