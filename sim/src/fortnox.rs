@@ -99,6 +99,7 @@ pub fn router(state: Shared) -> Router {
         .route("/oauth-v1/token", post(token))
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
+        .route("/3/prices/{list}/{number}", get(get_price))
         .with_state(state)
 }
 
@@ -317,4 +318,26 @@ async fn update_article(
         }
     }
     Json(json!({ "Article": s.articles[&number] })).into_response()
+}
+
+/// The first-tier price of an article in a price list. Only list "A" exists here, holding
+/// the price the article was seeded with.
+async fn get_price(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path((list, number)): Path<(String, String)>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    match (list.as_str(), s.articles.get(&number)) {
+        ("A", Some(article)) => Json(json!({ "Price": {
+            "@url": format!("https://api.fortnox.se/3/prices/A/{number}/0"),
+            "ArticleNumber": number, "PriceList": "A", "FromQuantity": 0, "Percent": 0,
+            "Price": article["SalesPrice"], "Date": "2026-11-01" } }))
+        .into_response(),
+        ("A", None) => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta artikeln"),
+        _ => error(StatusCode::NOT_FOUND, 2000430, "Kan inte hitta prislistan"),
+    }
 }

@@ -179,3 +179,14 @@ fn every_request_is_logged() {
     assert_eq!((entries[0].service, entries[0].status, entries[0].path.as_str()), ("fortnox", 401, "/3/articles"));
     assert_eq!(entries[0].authorization.as_deref(), Some("Bearer nope"));
 }
+
+#[test]
+fn prices_come_from_the_price_list_as_numbers() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    let (status, price) = r.fortnox_get("/3/prices/A/SIM-00001", &access);
+    assert_eq!(status, 200);
+    assert_eq!(price["Price"]["PriceList"], "A");
+    assert!(price["Price"]["Price"].is_number());
+    assert_eq!(r.fortnox_get("/3/prices/B/SIM-00001", &access).0, 404);
+}
