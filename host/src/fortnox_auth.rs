@@ -79,7 +79,7 @@ impl FortnoxTokens {
         let mut current = self.current.lock().await;
         match current.as_ref() {
             Some(set) if set.expires_at > now() + EARLY.as_secs() => Ok(set.access_token.clone()),
-            Some(_) => self.renew(&mut current).await,
+            Some(_) => self.renew(&mut current, None).await,
             None => Err(AuthError::NeedsReconnect("no Fortnox tokens stored".into())),
         }
     }
@@ -89,7 +89,7 @@ impl FortnoxTokens {
         let mut current = self.current.lock().await;
         match current.as_ref() {
             Some(set) if set.access_token != rejected => Ok(set.access_token.clone()),
-            Some(_) => self.renew(&mut current).await,
+            Some(_) => self.renew(&mut current, Some(rejected)).await,
             None => Err(AuthError::NeedsReconnect("no Fortnox tokens stored".into())),
         }
     }
@@ -101,9 +101,24 @@ impl FortnoxTokens {
         Ok(())
     }
 
-    /// Runs with the lock held, so there is never a second refresh in flight.
-    async fn renew(&self, current: &mut Option<TokenSet>) -> Result<String, AuthError> {
-        let old = current.clone().ok_or_else(|| AuthError::NeedsReconnect("no Fortnox tokens stored".into()))?;
+    /// Runs with the in-process lock held and an exclusive lock on the token file, so there
+    /// is never a second refresh in flight, not even from another woonox process. A pair
+    /// another process already renewed is adopted instead of spending its refresh token.
+    async fn renew(&self, current: &mut Option<TokenSet>, rejected: Option<&str>) -> Result<String, AuthError> {
+        let _file_lock = lock_file(&self.file).await?;
+        let on_disk = secrets::read_json::<TokenSet>(&self.file).map_err(|e| AuthError::Failed(format!("{e:#}")))?;
+        if let Some(disk) = on_disk.clone()
+            && Some(&disk) != current.as_ref()
+            && Some(disk.access_token.as_str()) != rejected
+            && disk.expires_at > now() + EARLY.as_secs()
+        {
+            let token = disk.access_token.clone();
+            *current = Some(disk);
+            return Ok(token);
+        }
+        let old = on_disk
+            .or_else(|| current.clone())
+            .ok_or_else(|| AuthError::NeedsReconnect("no Fortnox tokens stored".into()))?;
         let (form, tenant) = match (&old.tenant_id, &old.refresh_token) {
             (Some(tenant), _) => (vec![("grant_type", "client_credentials".to_owned())], Some(tenant.clone())),
             (None, Some(refresh)) => {
@@ -120,6 +135,22 @@ impl FortnoxTokens {
         *current = Some(fresh);
         Ok(token)
     }
+}
+
+/// An exclusive advisory lock on `<tokens file>.lock`, held until the guard is dropped.
+async fn lock_file(tokens: &std::path::Path) -> Result<std::fs::File, AuthError> {
+    let path = tokens.with_extension("lock");
+    tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| AuthError::Failed(e.to_string()))?
+    .map_err(|e| AuthError::Failed(format!("cannot lock the token file: {e}")))
 }
 
 #[derive(Deserialize)]

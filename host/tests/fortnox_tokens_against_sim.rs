@@ -81,3 +81,18 @@ async fn a_spent_refresh_token_asks_for_a_reconnect() {
     assert!(matches!(err, AuthError::NeedsReconnect(_)));
     assert!(err.to_string().contains("woonox connect fortnox"), "{err}");
 }
+
+/// Two processes (two token holders over one file) both find the token expired: the
+/// second adopts what the first renewed instead of spending the rotated refresh token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_process_adopts_the_renewed_pair() {
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let file = token_file("two-processes");
+    connected(&sim, &file).await;
+    let one = FortnoxTokens::load(app(&sim), file.clone()).unwrap();
+    let two = FortnoxTokens::load(app(&sim), file.clone()).unwrap();
+    let a = one.access_token().await.unwrap();
+    let b = two.access_token().await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(sim.fortnox.lock().unwrap().refreshes, 1);
+}
