@@ -159,16 +159,7 @@ fn set_authorization(parts: &mut http::request::Parts, value: &str) -> Result<()
 
 /// Decoded `key=value` pairs of a query string (`+` is a space, as PHP reads it).
 pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode =
-                |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
-            (decode(k), decode(v))
-        })
-        .collect()
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
 #[cfg(test)]
