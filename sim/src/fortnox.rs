@@ -2,6 +2,7 @@
 //! Bearer-checked `/3/` resources, the 25-in-any-5-s sliding window answered with 429,
 //! paging with `MetaInformation`, substring search, read-only fields refused.
 
+use crate::fortnox_documents::{Documents, Refusal, matches};
 use crate::seed::Item;
 use crate::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, lock};
 use axum::extract::{Path, Query, State as Axum};
@@ -23,6 +24,7 @@ const ARTICLE_READ_ONLY: [&str; 5] = ["SalesPrice", "DisposableQuantity", "Reser
 
 pub struct State {
     pub articles: BTreeMap<String, Value>,
+    pub documents: Documents,
     pub tenant_id: String,
     pub access_ttl: Duration,
     access: HashMap<String, Instant>,
@@ -49,6 +51,7 @@ impl State {
             .collect();
         State {
             articles,
+            documents: Documents::default(),
             tenant_id: "1234567".into(),
             access_ttl: Duration::from_secs(3600),
             access: HashMap::new(),
@@ -100,6 +103,10 @@ pub fn router(state: Shared) -> Router {
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
         .route("/3/prices/{list}/{number}", get(get_price))
+        .route("/3/customers", get(list_customers).post(create_customer))
+        .route("/3/customers/{number}", get(get_customer))
+        .route("/3/orders", get(list_orders).post(create_order))
+        .route("/3/orders/{number}", get(get_order))
         .with_state(state)
 }
 
@@ -220,25 +227,25 @@ async fn list_articles(
     if let Err(r) = admit(&mut s, &headers) {
         return r;
     }
-    let number = |key: &str, default: usize| q.get(key).map(|v| v.parse::<usize>().ok()).unwrap_or(Some(default));
+    let needle = q.get("articlenumber");
+    let items: Vec<Value> =
+        s.articles.values().filter(|a| matches(a, "ArticleNumber", needle)).map(list_item).collect();
+    page_of(items, "Articles", &q)
+}
+
+/// One page of `items` under `key`, with `MetaInformation`; `limit` above 500 is refused.
+fn page_of(items: Vec<Value>, key: &str, q: &HashMap<String, String>) -> Response {
+    let number = |k: &str, default: usize| q.get(k).map(|v| v.parse::<usize>().ok()).unwrap_or(Some(default));
     let (page, limit) = match (number("page", 1), number("limit", 100)) {
         (Some(p), Some(l)) if p >= 1 && (1..=MAX_LIMIT).contains(&l) => (p, l),
         _ => return error(StatusCode::BAD_REQUEST, 2000588, "Ogiltig parameter: page eller limit"),
     };
-    let needle = q.get("articlenumber").map(|n| n.to_lowercase());
-    let matching: Vec<&Value> = s
-        .articles
-        .values()
-        .filter(|a| {
-            needle.as_ref().is_none_or(|n| a["ArticleNumber"].as_str().unwrap_or("").to_lowercase().contains(n))
-        })
-        .collect();
-    let total = matching.len();
+    let total = items.len();
     let pages = total.div_ceil(limit).max(1);
-    let items: Vec<Value> = matching.iter().skip((page - 1) * limit).take(limit).map(|a| list_item(a)).collect();
+    let page_items: Vec<Value> = items.into_iter().skip((page - 1) * limit).take(limit).collect();
     Json(json!({
         "MetaInformation": { "@TotalResources": total, "@TotalPages": pages, "@CurrentPage": page },
-        "Articles": items,
+        key: page_items,
     }))
     .into_response()
 }
@@ -339,5 +346,97 @@ async fn get_price(
         .into_response(),
         ("A", None) => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta artikeln"),
         _ => error(StatusCode::NOT_FOUND, 2000430, "Kan inte hitta prislistan"),
+    }
+}
+
+fn refused((status, code, message): Refusal) -> Response {
+    error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), code, &message)
+}
+
+async fn list_customers(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let items: Vec<Value> = s
+        .documents
+        .customers
+        .values()
+        .filter(|c| {
+            matches(c, "Email", q.get("email")) && matches(c, "OrganisationNumber", q.get("organisationnumber"))
+        })
+        .filter(|c| matches(c, "Name", q.get("name")))
+        .map(|c| {
+            json!({ "CustomerNumber": c["CustomerNumber"], "Name": c["Name"], "Email": c["Email"],
+                         "OrganisationNumber": c["OrganisationNumber"] })
+        })
+        .collect();
+    page_of(items, "Customers", &q)
+}
+
+async fn create_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    s.documents.create_customer(&body).map(|c| Json(c).into_response()).unwrap_or_else(refused)
+}
+
+async fn get_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    match s.documents.customers.get(&number) {
+        Some(c) => Json(json!({ "Customer": c })).into_response(),
+        None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta kunden"),
+    }
+}
+
+async fn list_orders(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let items: Vec<Value> = s
+        .documents
+        .orders
+        .values()
+        .filter(|o| matches(o, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
+        .filter(|o| matches(o, "YourOrderNumber", q.get("yourordernumber")))
+        .map(|o| {
+            json!({ "DocumentNumber": o["DocumentNumber"], "CustomerNumber": o["CustomerNumber"],
+                         "ExternalInvoiceReference1": o["ExternalInvoiceReference1"], "Total": o["Total"].to_string(),
+                         "Cancelled": o["Cancelled"] })
+        })
+        .collect();
+    page_of(items, "Orders", &q)
+}
+
+async fn create_order(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let State { documents, articles, .. } = &mut *s;
+    documents.create_order(&body, articles).map(|o| Json(o).into_response()).unwrap_or_else(refused)
+}
+
+async fn get_order(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    match s.documents.orders.get(&number) {
+        Some(o) => Json(json!({ "Order": o })).into_response(),
+        None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta ordern"),
     }
 }

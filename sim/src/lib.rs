@@ -7,6 +7,7 @@
 
 pub mod faults;
 pub mod fortnox;
+pub mod fortnox_documents;
 pub mod log;
 mod oauth1_verify;
 pub mod seed;

@@ -190,3 +190,63 @@ fn prices_come_from_the_price_list_as_numbers() {
     assert!(price["Price"]["Price"].is_number());
     assert_eq!(r.fortnox_get("/3/prices/B/SIM-00001", &access).0, 404);
 }
+
+impl Running {
+    fn fortnox_post(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.fortnox_url);
+        body_of(
+            self.agent
+                .post(&url)
+                .header("Authorization", &format!("Bearer {token}"))
+                .header("Content-Type", "application/json")
+                .send(body.to_string())
+                .unwrap(),
+        )
+    }
+}
+
+#[test]
+fn customer_search_is_substring_so_exact_matching_is_the_clients_job() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    for email in ["anna@example.se", "hanna@example.se"] {
+        let (status, c) = r.fortnox_post(
+            "/3/customers",
+            &access,
+            serde_json::json!({ "Customer": { "Name": email, "Email": email } }),
+        );
+        assert_eq!(status, 200, "{c}");
+    }
+    let (_, found) = r.fortnox_get("/3/customers?email=anna@example.se", &access);
+    assert_eq!(found["Customers"].as_array().unwrap().len(), 2);
+    let (status, err) = r.fortnox_post(
+        "/3/customers",
+        &access,
+        serde_json::json!({ "Customer": { "Name": "X", "ZipCode": "12345678901" } }),
+    );
+    assert_eq!((status, err["ErrorInformation"]["code"].as_u64()), (400, Some(2000106)));
+}
+
+#[test]
+fn orders_refuse_what_fortnox_refuses_and_compute_their_totals() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    let (_, c) = r.fortnox_post("/3/customers", &access, serde_json::json!({ "Customer": { "Name": "Anna" } }));
+    let customer = c["Customer"]["CustomerNumber"].as_str().unwrap().to_owned();
+    let order = |rows: serde_json::Value, extra: serde_json::Value| {
+        let mut o = serde_json::json!({ "CustomerNumber": customer, "OrderRows": rows });
+        o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        r.fortnox_post("/3/orders", &access, serde_json::json!({ "Order": o }))
+    };
+    let row = serde_json::json!([{ "ArticleNumber": "SIM-00001", "OrderedQuantity": 2, "DeliveredQuantity": 2, "Price": 100, "VAT": 25 }]);
+    assert_eq!(order(row.clone(), serde_json::json!({ "Total": 250 })).1["ErrorInformation"]["code"], 2001399);
+    let bad_vat = serde_json::json!([{ "ArticleNumber": "SIM-00001", "OrderedQuantity": 1, "Price": 100, "VAT": 8 }]);
+    assert_eq!(order(bad_vat, serde_json::json!({})).0, 400);
+    let unknown = serde_json::json!([{ "ArticleNumber": "NOPE", "OrderedQuantity": 1, "Price": 1, "VAT": 25 }]);
+    assert_eq!(order(unknown, serde_json::json!({})).1["ErrorInformation"]["code"], 2001302);
+    let (status, created) = order(row, serde_json::json!({ "ExternalInvoiceReference1": "woonox:woo:1" }));
+    assert_eq!(status, 200);
+    assert_eq!(created["Order"]["Total"], 250.0);
+    let (_, found) = r.fortnox_get("/3/orders?externalinvoicereference1=woonox:woo:1", &access);
+    assert_eq!(found["Orders"].as_array().unwrap().len(), 1);
+}
