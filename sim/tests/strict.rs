@@ -192,14 +192,14 @@ fn prices_come_from_the_price_list_as_numbers() {
 }
 
 impl Running {
-    fn fortnox_post(&self, path: &str, token: &str, body: serde_json::Value) -> (u16, Value) {
+    fn fortnox_post(&self, path: &str, token: &str, json: serde_json::Value) -> (u16, Value) {
         let url = format!("{}{path}", self.sim.fortnox_url);
         body(
             self.agent
                 .post(&url)
                 .header("Authorization", &format!("Bearer {token}"))
                 .header("Content-Type", "application/json")
-                .send(body.to_string())
+                .send(json.to_string())
                 .unwrap(),
         )
     }
