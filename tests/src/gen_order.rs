@@ -1,12 +1,9 @@
-//! WooCommerce orders as WooCommerce itself computes them: per-line tax rounded to the
-//! store's decimals, coupons folded into line totals, shipping and fees taxed on their own,
-//! and the order total the sum of the rounded parts.
+//! Generated WooCommerce orders: random shapes, built by the stand-in's WooCommerce
+//! arithmetic (`woonox_sim::woo_orders`), so tests and the stand-in agree on what an order is.
 
 use proptest::prelude::*;
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde_json::{Value, json};
-
-const RATES: [u32; 4] = [25, 12, 6, 0];
+use rust_decimal::Decimal;
+use woonox_sim::woo_orders::{ExtraSpec, LineSpec, OrderSpec, RATES, build as build_order};
 
 /// A generated order and what it should come to.
 #[derive(Debug, Clone)]
@@ -60,35 +57,6 @@ pub fn order() -> impl Strategy<Value = GeneratedOrder> {
         })
 }
 
-fn round(d: Decimal, dp: u32) -> Decimal {
-    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
-}
-
-fn text(d: Decimal, dp: u32) -> String {
-    format!("{:.*}", dp as usize, round(d, dp))
-}
-
-fn rate_id(rate: u32) -> u64 {
-    RATES.iter().position(|r| *r == rate).unwrap() as u64 + 1
-}
-
-/// Net and tax of an amount the way WooCommerce splits it.
-fn split(amount: Decimal, rate: u32, incl: bool, dp: u32) -> (Decimal, Decimal) {
-    let r = Decimal::from(rate);
-    if incl {
-        let gross = round(amount, dp);
-        let tax = round(gross * r / (Decimal::ONE_HUNDRED + r), dp);
-        (gross - tax, tax)
-    } else {
-        let net = round(amount, dp);
-        (net, round(net * r / Decimal::ONE_HUNDRED, dp))
-    }
-}
-
-fn taxes(rate: u32, tax: Decimal, dp: u32) -> Value {
-    json!([{ "id": rate_id(rate), "total": text(tax, dp), "subtotal": text(tax, dp) }])
-}
-
 #[allow(clippy::too_many_arguments)]
 fn build(
     dp: u32,
@@ -100,66 +68,31 @@ fn build(
     currency: &str,
     id: u64,
 ) -> GeneratedOrder {
-    let mut total = Decimal::ZERO;
-    let keep = Decimal::ONE - Decimal::from(coupon) / Decimal::ONE_HUNDRED;
-    let mut items = Vec::new();
-    let mut skus = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let unit = round(Decimal::new(l.unit_cents, 2), dp);
-        let (net, tax) = split(unit * Decimal::from(l.quantity) * keep, l.rate, incl, dp);
-        total += net + tax;
-        let sku = format!("GEN-{i}-{}", l.rate);
-        items.push(json!({
-            "id": i + 1, "name": format!("Artikel {i} “{}%”", l.rate), "product_id": 100 + i, "variation_id": 0,
-            "quantity": l.quantity, "tax_class": "", "sku": sku,
-            "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
-            "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(l.rate, tax, dp),
-            "price": (net / Decimal::from(l.quantity)).to_string().parse::<f64>().unwrap(), "meta_data": []
-        }));
-        skus.push((sku, l.quantity));
-    }
-    let mut shipping_lines = Vec::new();
-    if let Some(s) = shipping {
-        let (net, tax) = split(Decimal::new(s.cents, 2), s.rate, false, dp);
-        total += net + tax;
-        shipping_lines.push(json!({
-            "id": 90, "method_title": "PostNord", "method_id": "flat_rate",
-            "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(s.rate, tax, dp)
-        }));
-    }
-    let fee_lines: Vec<Value> = fees
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let (net, tax) = split(Decimal::new(f.cents, 2), f.rate, false, dp);
-            total += net + tax;
-            json!({ "id": 80 + i, "name": format!("Avgift {i}"), "tax_status": "taxable",
-                    "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(f.rate, tax, dp) })
-        })
-        .collect();
-    let tax_lines: Vec<Value> = RATES
-        .iter()
-        .map(|r| {
-            json!({ "id": 200 + rate_id(*r), "rate_id": rate_id(*r), "rate_code": format!("SE-MOMS-{r}"),
-                         "label": format!("Moms {r}%"), "rate_percent": r })
-        })
-        .collect();
-    let coupon_lines = if coupon > 0 { json!([{ "id": 70, "code": format!("rabatt{coupon}") }]) } else { json!([]) };
-    let order = json!({
-        "id": id, "number": id.to_string(), "status": "processing", "currency": currency,
-        "prices_include_tax": incl, "date_created": "2026-11-26T18:56:26", "date_created_gmt": "2026-11-26T17:56:26",
-        "total": text(total, dp), "customer_id": 0, "customer_note": "",
-        "billing": { "first_name": "Anna", "last_name": "Andersson", "country": "SE", "email": "anna@example.se" },
-        "shipping": { "first_name": "Anna", "last_name": "Andersson", "address_1": "Sveavägen 10", "city": "Stockholm",
-                      "postcode": "113 50", "country": "SE" },
-        "line_items": items, "tax_lines": tax_lines, "shipping_lines": shipping_lines, "fee_lines": fee_lines,
-        "coupon_lines": coupon_lines, "meta_data": []
-    });
-    GeneratedOrder {
-        json: order.to_string(),
-        total: round(total, dp),
-        prices_include_tax: incl,
+    let spec = OrderSpec {
+        id,
+        status: "processing".into(),
+        currency: currency.into(),
         decimals: dp,
-        lines: skus,
-    }
+        prices_include_tax: incl,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LineSpec {
+                sku: format!("GEN-{i}-{}", l.rate),
+                name: format!("Artikel {i} “{}%”", l.rate),
+                rate: l.rate,
+                quantity: l.quantity,
+                unit_cents: l.unit_cents,
+            })
+            .collect(),
+        coupon_percent: coupon,
+        shipping: shipping.map(|s| ExtraSpec { rate: s.rate, cents: s.cents }),
+        fees: fees.iter().map(|f| ExtraSpec { rate: f.rate, cents: f.cents }).collect(),
+        email: "anna@example.se".into(),
+        customer_id: 0,
+        modified_gmt: "2026-11-26T17:56:26".into(),
+    };
+    let (order, total) = build_order(&spec);
+    let lines = spec.lines.iter().map(|l| (l.sku.clone(), l.quantity)).collect();
+    GeneratedOrder { json: order.to_string(), total, prices_include_tax: incl, decimals: dp, lines }
 }

@@ -1,0 +1,146 @@
+//! WooCommerce orders as WooCommerce computes them: per-line tax rounded to the store's
+//! decimals, coupons folded into line totals, shipping and fees taxed on their own, and
+//! the order total the sum of the rounded parts. The stand-in's seeded orders and the
+//! property tests' generated orders both come from here.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde_json::{Value, json};
+
+/// The store's tax rates, with rate ids 1..=4 in this order.
+pub const RATES: [u32; 4] = [25, 12, 6, 0];
+
+#[derive(Debug, Clone)]
+pub struct LineSpec {
+    pub sku: String,
+    pub name: String,
+    pub rate: u32,
+    pub quantity: u32,
+    /// Catalog unit price in öre (with VAT when the store's prices include it).
+    pub unit_cents: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtraSpec {
+    pub rate: u32,
+    /// Amount without VAT, in öre (WooCommerce takes shipping and fees ex VAT).
+    pub cents: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderSpec {
+    pub id: u64,
+    pub status: String,
+    pub currency: String,
+    /// The store's number of decimals (0 or 2).
+    pub decimals: u32,
+    pub prices_include_tax: bool,
+    pub lines: Vec<LineSpec>,
+    pub coupon_percent: u32,
+    pub shipping: Option<ExtraSpec>,
+    pub fees: Vec<ExtraSpec>,
+    pub email: String,
+    pub customer_id: u64,
+    /// `date_modified_gmt`, e.g. "2026-11-26T17:56:26".
+    pub modified_gmt: String,
+}
+
+fn round(d: Decimal, dp: u32) -> Decimal {
+    d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn text(d: Decimal, dp: u32) -> String {
+    format!("{:.*}", dp as usize, round(d, dp))
+}
+
+pub fn rate_id(rate: u32) -> u64 {
+    RATES.iter().position(|r| *r == rate).map_or(0, |i| i as u64 + 1)
+}
+
+/// Net and tax of an amount the way WooCommerce splits it.
+fn split(amount: Decimal, rate: u32, incl: bool, dp: u32) -> (Decimal, Decimal) {
+    let r = Decimal::from(rate);
+    if incl {
+        let gross = round(amount, dp);
+        let tax = round(gross * r / (Decimal::ONE_HUNDRED + r), dp);
+        (gross - tax, tax)
+    } else {
+        let net = round(amount, dp);
+        (net, round(net * r / Decimal::ONE_HUNDRED, dp))
+    }
+}
+
+fn taxes(rate: u32, tax: Decimal, dp: u32) -> Value {
+    json!([{ "id": rate_id(rate), "total": text(tax, dp), "subtotal": text(tax, dp) }])
+}
+
+/// The order as `GET /wc/v3/orders/{id}` returns it, and its total.
+pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
+    let dp = spec.decimals;
+    let mut total = Decimal::ZERO;
+    let keep = Decimal::ONE - Decimal::from(spec.coupon_percent) / Decimal::ONE_HUNDRED;
+    let items: Vec<Value> = spec
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let unit = round(Decimal::new(l.unit_cents, 2), dp);
+            let (net, tax) = split(unit * Decimal::from(l.quantity) * keep, l.rate, spec.prices_include_tax, dp);
+            total += net + tax;
+            json!({
+                "id": i + 1, "name": l.name, "product_id": 100 + i, "variation_id": 0, "quantity": l.quantity,
+                "tax_class": "", "sku": l.sku, "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
+                "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(l.rate, tax, dp),
+                "price": (net / Decimal::from(l.quantity)).to_string().parse::<f64>().unwrap_or(0.0), "meta_data": []
+            })
+        })
+        .collect();
+    let mut extra = |e: &ExtraSpec| {
+        let (net, tax) = split(Decimal::new(e.cents, 2), e.rate, false, dp);
+        total += net + tax;
+        (net, tax)
+    };
+    let shipping_lines: Vec<Value> = spec
+        .shipping
+        .iter()
+        .map(|s| {
+            let (net, tax) = extra(s);
+            json!({ "id": 90, "method_title": "PostNord", "method_id": "flat_rate",
+                    "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(s.rate, tax, dp) })
+        })
+        .collect();
+    let fee_lines: Vec<Value> = spec
+        .fees
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (net, tax) = extra(f);
+            json!({ "id": 80 + i, "name": format!("Avgift {i}"), "tax_status": "taxable",
+                    "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(f.rate, tax, dp) })
+        })
+        .collect();
+    let tax_lines: Vec<Value> = RATES
+        .iter()
+        .map(|r| {
+            json!({ "id": 200 + rate_id(*r), "rate_id": rate_id(*r), "rate_code": format!("SE-MOMS-{r}"),
+                    "label": format!("Moms {r}%"), "rate_percent": r })
+        })
+        .collect();
+    let coupon_lines = if spec.coupon_percent > 0 {
+        json!([{ "id": 70, "code": format!("rabatt{}", spec.coupon_percent) }])
+    } else {
+        json!([])
+    };
+    let total = round(total, dp);
+    let order = json!({
+        "id": spec.id, "number": spec.id.to_string(), "status": spec.status, "currency": spec.currency,
+        "prices_include_tax": spec.prices_include_tax, "date_created": "2026-11-26T18:56:26",
+        "date_created_gmt": "2026-11-26T17:56:26", "date_modified_gmt": spec.modified_gmt,
+        "total": text(total, dp), "customer_id": spec.customer_id, "customer_note": "",
+        "billing": { "first_name": "Anna", "last_name": "Andersson", "country": "SE", "email": spec.email },
+        "shipping": { "first_name": "Anna", "last_name": "Andersson", "address_1": "Sveavägen 10", "city": "Stockholm",
+                      "postcode": "113 50", "country": "SE" },
+        "line_items": items, "tax_lines": tax_lines, "shipping_lines": shipping_lines, "fee_lines": fee_lines,
+        "coupon_lines": coupon_lines, "meta_data": [], "refunds": []
+    });
+    (order, total)
+}
