@@ -135,3 +135,29 @@ fn batch_items_fail_one_by_one_in_place() {
     let (status, answer) = r.post_json(&url, &serde_json::json!({ "create": too_many }), "batch-2");
     assert_eq!((status, answer["code"].as_str()), (413, Some("woocommerce_rest_request_entity_too_large")));
 }
+
+#[test]
+fn orders_are_listed_by_status_and_modified_after_in_modified_order() {
+    let r = start();
+    let base = format!("{}/wp-json/wc/v3/orders?per_page=100&orderby=modified&order=asc", r.sim.woo_url);
+    let (status, _, all) = r.get(&format!("{base}&status=any"), now(), "orders-1");
+    assert_eq!(status, 200);
+    let all = all.as_array().unwrap().clone();
+    assert!(!all.is_empty());
+    let stamps: Vec<&str> = all.iter().map(|o| o["date_modified_gmt"].as_str().unwrap()).collect();
+    assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "not in modified order: {stamps:?}");
+    let middle = stamps[stamps.len() / 2];
+    let (_, _, later) =
+        r.get(&format!("{base}&status=processing,completed&modified_after={middle}"), now(), "orders-2");
+    let later = later.as_array().unwrap();
+    assert!(later.iter().all(|o| o["date_modified_gmt"].as_str().unwrap() > middle));
+    assert!(later.iter().all(|o| o["status"] == "processing" || o["status"] == "completed"));
+    let expected = all
+        .iter()
+        .filter(|o| {
+            o["date_modified_gmt"].as_str().unwrap() > middle
+                && ["processing", "completed"].contains(&o["status"].as_str().unwrap())
+        })
+        .count();
+    assert_eq!(later.len(), expected);
+}

@@ -69,6 +69,11 @@ impl State {
         code
     }
 
+    /// Forgets the requests counted so far (for tests that are not about pacing).
+    pub fn reset_rate_windows(&mut self) {
+        self.windows.clear();
+    }
+
     /// Voids every access token at once, as if all had expired.
     pub fn expire_access_tokens(&mut self) {
         self.access.clear();

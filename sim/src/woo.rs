@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct State {
     pub products: Vec<Value>,
+    pub orders: Vec<Value>,
     next_id: u64,
     nonces: HashMap<(String, String), Instant>,
 }
@@ -36,7 +37,8 @@ impl State {
                         "stock_quantity": item.stock / 2, "status": "publish" })
             })
             .collect();
-        State { next_id: 100 + catalog.len() as u64, products, nonces: HashMap::new() }
+        let orders = crate::seed::orders(catalog).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
+        State { next_id: 100 + catalog.len() as u64, products, orders, nonces: HashMap::new() }
     }
 }
 
@@ -52,6 +54,7 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products", get(list_products))
         .route("/wp-json/wc/v3/products/batch", post(batch_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product))
+        .route("/wp-json/wc/v3/orders", get(list_orders))
         .fallback(not_found)
         .with_state(ctx)
 }
@@ -136,9 +139,66 @@ async fn list_products(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
+    list(&ctx, &method, &headers, &request, |s, param| {
+        let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+        s.products
+            .iter()
+            .filter(|p| match &skus {
+                // An exact SKU search also finds variations.
+                Some(list) => list.iter().any(|sku| p["sku"] == sku.as_str()),
+                None => p["type"] != "variation",
+            })
+            .cloned()
+            .collect()
+    })
+}
+
+async fn list_orders(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    list(&ctx, &method, &headers, &request, |s, param| {
+        let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
+        // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
+        let after = param("modified_after");
+        let mut orders: Vec<Value> = s
+            .orders
+            .iter()
+            .filter(|o| {
+                statuses.as_ref().is_none_or(|list| list.iter().any(|st| st == "any" || o["status"] == st.as_str()))
+            })
+            .filter(|o| after.as_ref().is_none_or(|a| o["date_modified_gmt"].as_str().unwrap_or("") > a.as_str()))
+            .cloned()
+            .collect();
+        if param("orderby").as_deref() == Some("modified") {
+            orders.sort_by(|a, b| {
+                (a["date_modified_gmt"].as_str(), a["id"].as_u64())
+                    .cmp(&(b["date_modified_gmt"].as_str(), b["id"].as_u64()))
+            });
+        }
+        if param("order").as_deref() != Some("asc") {
+            orders.reverse();
+        }
+        orders
+    })
+}
+
+type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
+/// header that repeats the request's query.
+fn list(
+    ctx: &Ctx,
+    method: &Method,
+    headers: &HeaderMap,
+    request: &Request,
+    select: impl FnOnce(&State, Param<'_>) -> Vec<Value>,
+) -> Response {
     let raw_query = request.uri().query().unwrap_or("").to_owned();
     let query = query_pairs(&raw_query);
-    if let Err(r) = authenticate(&ctx, &method, request.uri().path(), &query, &headers) {
+    if let Err(r) = authenticate(ctx, method, request.uri().path(), &query, headers) {
         return r;
     }
     let param = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
@@ -152,25 +212,11 @@ async fn list_products(
         )
             .into_response();
     }
-    let s = lock(&ctx.state);
-    let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-    let matching: Vec<&Value> = s
-        .products
-        .iter()
-        .filter(|p| match &skus {
-            // An exact SKU search also finds variations.
-            Some(list) => list.iter().any(|sku| p["sku"] == sku.as_str()),
-            None => p["type"] != "variation",
-        })
-        .collect();
+    let matching = select(&lock(&ctx.state), &param);
     let total = matching.len() as i64;
     let pages = (total + per_page - 1) / per_page;
-    let items: Vec<Value> = matching
-        .iter()
-        .skip(((page.max(1) - 1) * per_page) as usize)
-        .take(per_page as usize)
-        .map(|p| (*p).clone())
-        .collect();
+    let items: Vec<Value> =
+        matching.into_iter().skip(((page.max(1) - 1) * per_page) as usize).take(per_page as usize).collect();
     let mut response = Json(items).into_response();
     let h = response.headers_mut();
     h.insert("X-WP-Total", HeaderValue::from(total));
