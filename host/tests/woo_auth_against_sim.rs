@@ -100,14 +100,21 @@ fn a_wrong_secret_is_refused() {
 
 impl Running {
     fn post_json(&self, url: &str, body: &serde_json::Value, nonce: &str) -> (u16, serde_json::Value) {
-        let mut parts = http::Request::post(url).body(()).unwrap().into_parts().0;
+        self.send_json(http::Method::POST, url, body, nonce)
+    }
+
+    fn send_json(
+        &self,
+        method: http::Method,
+        url: &str,
+        body: &serde_json::Value,
+        nonce: &str,
+    ) -> (u16, serde_json::Value) {
+        let mut parts = http::Request::builder().method(method.clone()).uri(url).body(()).unwrap().into_parts().0;
         authorize(self.policy.route(&parts.uri).unwrap(), &mut parts, now(), nonce).unwrap();
-        let mut response = self
-            .agent
-            .post(&parts.uri.to_string())
-            .header("Content-Type", "application/json")
-            .send(body.to_string())
-            .unwrap();
+        let request = ureq::http::Request::builder().method(method.as_str()).uri(parts.uri.to_string());
+        let mut response =
+            self.agent.run(request.header("Content-Type", "application/json").body(body.to_string()).unwrap()).unwrap();
         let text = response.body_mut().read_to_string().unwrap();
         (response.status().as_u16(), serde_json::from_str(&text).unwrap_or_default())
     }
@@ -160,4 +167,42 @@ fn orders_are_listed_by_status_and_modified_after_in_modified_order() {
         })
         .count();
     assert_eq!(later.len(), expected);
+}
+
+/// Order writes as the real store answers them: meta upserted, notes created, refunds that
+/// leave the order total alone, default to a gateway refund, and refuse too much with 500.
+#[test]
+fn order_updates_notes_and_refunds() {
+    let r = start();
+    let order = r.sim.woo.lock().unwrap().orders[0].clone();
+    let (id, total) = (order["id"].as_u64().unwrap(), order["total"].as_str().unwrap().to_owned());
+    let url = format!("{}/wp-json/wc/v3/orders/{id}", r.sim.woo_url);
+    let meta = serde_json::json!({ "meta_data": [{ "key": "_fortnox_order", "value": "17" }] });
+    let (status, updated) = r.send_json(http::Method::PUT, &url, &meta, "w1");
+    assert_eq!(status, 200, "{updated}");
+    let (_, updated) = r.send_json(
+        http::Method::PUT,
+        &url,
+        &serde_json::json!({ "meta_data": [{ "key": "_fortnox_order", "value": "18" }] }),
+        "w2",
+    );
+    let entries: Vec<_> =
+        updated["meta_data"].as_array().unwrap().iter().filter(|m| m["key"] == "_fortnox_order").collect();
+    assert_eq!(entries.len(), 1, "meta is upserted by key");
+    assert_eq!(entries[0]["value"], "18");
+    assert!(updated["date_modified_gmt"].as_str().unwrap() > order["date_modified_gmt"].as_str().unwrap());
+
+    let (status, note) = r.post_json(&format!("{url}/notes"), &serde_json::json!({ "note": "Fortnox order 18" }), "w3");
+    assert_eq!((status, note["customer_note"].as_bool()), (201, Some(false)));
+
+    let refunds = format!("{url}/refunds");
+    let (status, refund) = r.post_json(&refunds, &serde_json::json!({ "amount": "1.00", "api_refund": false }), "w4");
+    assert_eq!((status, refund["refunded_payment"].as_bool()), (201, Some(false)));
+    let (_, by_default) = r.post_json(&refunds, &serde_json::json!({ "amount": "1.00" }), "w5");
+    assert_eq!(by_default["refunded_payment"], true, "api_refund defaults to a real gateway refund");
+    let (status, too_much) = r.post_json(&refunds, &serde_json::json!({ "amount": total, "api_refund": false }), "w6");
+    assert_eq!((status, too_much["data"].clone()), (500, serde_json::json!(500)));
+    let (_, _, after) = r.get(&url, now(), "w7");
+    assert_eq!(after["total"].as_str().unwrap(), total, "a refund leaves the order total alone");
+    assert_eq!(after["refunds"].as_array().unwrap().len(), 2);
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct State {
     pub products: Vec<Value>,
     pub orders: Vec<Value>,
+    pub writes: crate::woo_order_writes::OrderWrites,
     next_id: u64,
     nonces: HashMap<(String, String), Instant>,
 }
@@ -38,7 +39,13 @@ impl State {
             })
             .collect();
         let orders = crate::seed::orders(catalog).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
-        State { next_id: 100 + catalog.len() as u64, products, orders, nonces: HashMap::new() }
+        State {
+            next_id: 100 + catalog.len() as u64,
+            products,
+            orders,
+            writes: Default::default(),
+            nonces: HashMap::new(),
+        }
     }
 }
 
@@ -55,6 +62,9 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products/batch", post(batch_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product))
         .route("/wp-json/wc/v3/orders", get(list_orders))
+        .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
+        .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
+        .route("/wp-json/wc/v3/orders/{id}/refunds", get(list_refunds).post(add_refund))
         .fallback(not_found)
         .with_state(ctx)
 }
@@ -384,4 +394,124 @@ async fn batch_products(
         );
     }
     Json(Value::Object(answer)).into_response()
+}
+
+/// Authenticates, reads the JSON body (if any) and answers what `act` decides.
+async fn handle(
+    ctx: &Ctx,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+    act: impl FnOnce(&mut State, Value) -> Result<(StatusCode, Value), crate::woo_order_writes::WooRefusal>,
+) -> Response {
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let path = request.uri().path().to_owned();
+    if let Err(r) = authenticate(ctx, &method, &path, &query, &headers) {
+        return r;
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), 8 << 20).await.unwrap_or_default();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) => return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed."),
+        }
+    };
+    match act(&mut lock(&ctx.state), body) {
+        Ok((status, value)) => (status, Json(value)).into_response(),
+        Err((status, code, message, data)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, Json(json!({ "code": code, "message": message, "data": data }))).into_response()
+        }
+    }
+}
+
+fn order_missing() -> crate::woo_order_writes::WooRefusal {
+    (404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.".into(), json!({ "status": 404 }))
+}
+
+async fn get_order(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, _| {
+        s.orders.iter().find(|o| o["id"] == id).map(|o| (StatusCode::OK, o.clone())).ok_or_else(order_missing)
+    })
+    .await
+}
+
+async fn update_order(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, body| {
+        let State { orders, writes, .. } = s;
+        writes.update(orders, id, &body).map(|o| (StatusCode::OK, o))
+    })
+    .await
+}
+
+async fn add_note(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, body| {
+        let State { orders, writes, .. } = s;
+        writes.add_note(orders, id, &body).map(|n| (StatusCode::CREATED, n))
+    })
+    .await
+}
+
+async fn list_notes(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, _| {
+        let mut notes = s.writes.notes.get(&id).cloned().unwrap_or_default();
+        notes.reverse();
+        Ok((StatusCode::OK, Value::Array(notes)))
+    })
+    .await
+}
+
+async fn add_refund(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, body| {
+        let State { orders, writes, .. } = s;
+        writes.refund(orders, id, &body).map(|r| (StatusCode::CREATED, r))
+    })
+    .await
+}
+
+async fn list_refunds(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, _| {
+        let mut refunds = s.writes.refunds.get(&id).cloned().unwrap_or_default();
+        refunds.reverse();
+        Ok((StatusCode::OK, Value::Array(refunds)))
+    })
+    .await
 }
