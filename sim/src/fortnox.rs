@@ -112,6 +112,13 @@ pub fn router(state: Shared) -> Router {
         .route("/3/customers/{number}", get(get_customer))
         .route("/3/orders", get(list_orders).post(create_order))
         .route("/3/orders/{number}", get(get_order))
+        .route("/3/orders/{number}/{action}", axum::routing::put(order_action))
+        .route("/3/invoices", get(list_invoices).post(create_invoice))
+        .route("/3/invoices/{number}", get(get_invoice).put(update_invoice))
+        .route("/3/invoices/{number}/{action}", axum::routing::put(invoice_action))
+        .route("/3/invoicepayments", post(create_payment))
+        .route("/3/currencies/{code}", get(get_currency))
+        .route("/api/warehouse/status-v1/stockbalance", get(stock_balance))
         .with_state(state)
 }
 
@@ -444,4 +451,133 @@ async fn get_order(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): 
         Some(o) => Json(json!({ "Order": o })).into_response(),
         None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta ordern"),
     }
+}
+
+/// Runs `act` on the state after the Bearer and rate checks, answering its JSON or refusal.
+fn guarded(state: &Shared, headers: &HeaderMap, act: impl FnOnce(&mut State) -> Result<Value, Refusal>) -> Response {
+    let mut s = lock(state);
+    if let Err(r) = admit(&mut s, headers) {
+        return r;
+    }
+    act(&mut s).map(|v| Json(v).into_response()).unwrap_or_else(refused)
+}
+
+async fn order_action(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path((number, action)): Path<(u64, String)>,
+) -> Response {
+    guarded(&state, &headers, |s| {
+        let State { documents, articles, .. } = s;
+        match action.as_str() {
+            "createinvoice" => documents.order_create_invoice(number, articles),
+            "cancel" => documents.order_cancel(number),
+            other => Err((404, 2000588, format!("Okänd åtgärd {other}"))),
+        }
+    })
+}
+
+async fn list_invoices(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut s = lock(&state);
+    if let Err(r) = admit(&mut s, &headers) {
+        return r;
+    }
+    let items: Vec<Value> = s
+        .documents
+        .invoices
+        .values()
+        .filter(|i| matches(i, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
+        .filter(|i| matches(i, "ExternalInvoiceReference2", q.get("externalinvoicereference2")))
+        .filter(|i| q.get("credit").is_none_or(|c| (c == "true") == (i["Credit"] == true)))
+        .map(|i| {
+            json!({ "DocumentNumber": i["DocumentNumber"], "CustomerNumber": i["CustomerNumber"],
+                    "ExternalInvoiceReference1": i["ExternalInvoiceReference1"], "ExternalInvoiceReference2": i["ExternalInvoiceReference2"],
+                    "Total": i["Total"].to_string(), "Balance": i["Balance"].to_string(), "Booked": i["Booked"],
+                    "Cancelled": i["Cancelled"], "Credit": i["Credit"].to_string(), "FinalPayDate": i["FinalPayDate"] })
+        })
+        .collect();
+    page_of(items, "Invoices", &q)
+}
+
+async fn create_invoice(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    guarded(&state, &headers, |s| {
+        let State { documents, articles, .. } = s;
+        documents.create_invoice(&body, articles)
+    })
+}
+
+async fn get_invoice(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
+    guarded(&state, &headers, |s| {
+        s.documents.invoices.get(&number).map(|i| json!({ "Invoice": i })).ok_or((
+            404,
+            2000433,
+            "Kan inte hitta fakturan".into(),
+        ))
+    })
+}
+
+async fn update_invoice(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<u64>,
+    Json(body): Json<Value>,
+) -> Response {
+    guarded(&state, &headers, |s| {
+        let State { documents, articles, .. } = s;
+        documents.update_invoice(number, &body, articles)
+    })
+}
+
+async fn invoice_action(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path((number, action)): Path<(u64, String)>,
+) -> Response {
+    guarded(&state, &headers, |s| s.documents.invoice_action(number, &action))
+}
+
+async fn create_payment(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    guarded(&state, &headers, |s| s.documents.pay(&body))
+}
+
+/// Rates of the day for the currencies a Swedish shop meets; others are not set up.
+async fn get_currency(Axum(state): Axum<Shared>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    guarded(&state, &headers, |_| {
+        let rate = match code.as_str() {
+            "EUR" => 11.20,
+            "USD" => 10.45,
+            "NOK" => 0.98,
+            "DKK" => 1.50,
+            _ => return Err((404, 2000433, format!("Valutan {code} finns inte"))),
+        };
+        Ok(json!({ "Currency": { "Code": code, "BuyRate": rate, "SellRate": rate, "Unit": 1, "Date": "2026-11-26" } }))
+    })
+}
+
+/// Warehouse stock per stock point (camelCase, no envelope), for the articles asked for.
+async fn stock_balance(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    guarded(&state, &headers, |s| {
+        let wanted: Vec<&str> = q.get("itemIds").map(|v| v.split(',').collect()).unwrap_or_default();
+        let rows: Vec<Value> = s
+            .articles
+            .values()
+            .filter(|a| wanted.is_empty() || wanted.contains(&a["ArticleNumber"].as_str().unwrap_or("")))
+            .flat_map(|a| {
+                let stock = a["QuantityInStock"].as_f64().unwrap_or(0.0);
+                let main = (stock * 0.75).floor();
+                [("MAIN", main), ("SHOP", stock - main)].map(|(point, qty)| {
+                    json!({ "itemId": a["ArticleNumber"], "stockPointCode": point, "inStock": qty, "availableStock": qty })
+                })
+            })
+            .collect();
+        Ok(Value::Array(rows))
+    })
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 /// Fields Fortnox computes on a document; sending one is an error.
-const ORDER_READ_ONLY: [&str; 12] = [
+pub(crate) const ORDER_READ_ONLY: [&str; 12] = [
     "Total",
     "TotalVAT",
     "TotalToPay",
@@ -34,8 +34,11 @@ fn refuse(code: u64, message: impl Into<String>) -> Refusal {
 pub struct Documents {
     pub customers: BTreeMap<u64, Value>,
     pub orders: BTreeMap<u64, Value>,
+    pub invoices: BTreeMap<u64, Value>,
+    pub payments: Vec<Value>,
     next_customer: u64,
     next_order: u64,
+    pub(crate) next_invoice: u64,
 }
 
 fn text_len(object: &Map<String, Value>, key: &str) -> usize {
@@ -99,38 +102,12 @@ impl Documents {
         {
             return Err(refuse(2000106, "Värdet är för långt"));
         }
-        let rows = o.get("OrderRows").and_then(Value::as_array).cloned().unwrap_or_default();
-        let included = o.get("VATIncluded").and_then(Value::as_bool).unwrap_or(false);
-        let mut per_rate: BTreeMap<u64, f64> = BTreeMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            let amount = check_row(i + 1, row, articles)?;
-            if let Some((rate, amount)) = amount {
-                *per_rate.entry(rate).or_default() += amount;
-            }
-        }
-        let freight = o.get("Freight").and_then(number).unwrap_or(0.0);
-        let rows_sum: f64 = per_rate.values().sum();
-        let rows_vat: f64 = per_rate
-            .iter()
-            .map(
-                |(r, s)| {
-                    if included { round2(s * *r as f64 / (100.0 + *r as f64)) } else { round2(s * *r as f64 / 100.0) }
-                },
-            )
-            .sum();
-        let freight_vat = round2(freight * 0.25);
-        let (net, vat) = if included {
-            (rows_sum - rows_vat + freight, rows_vat + freight_vat)
-        } else {
-            (rows_sum + freight, rows_vat + freight_vat)
-        };
+        let totals = totals(o, "OrderRows", "OrderedQuantity", articles)?;
         self.next_order += 1;
         let number = self.next_order;
         let mut order = o.clone();
+        order.extend(totals);
         order.insert("DocumentNumber".into(), json!(number.to_string()));
-        order.insert("Net".into(), json!(round2(net)));
-        order.insert("TotalVAT".into(), json!(round2(vat)));
-        order.insert("Total".into(), json!(round2(net + vat)));
         order.insert("Cancelled".into(), json!(false));
         order.insert("InvoiceReference".into(), json!("0"));
         self.orders.insert(number, Value::Object(order.clone()));
@@ -138,8 +115,62 @@ impl Documents {
     }
 }
 
+/// `Net`, `TotalVAT` and `Total` as Fortnox computes them from the rows: each row's amount
+/// to the öre, VAT per rate on the rows' sum, `Freight` taxed at 25 %.
+impl Documents {
+    pub(crate) fn totals_of(
+        &self,
+        doc: &Map<String, Value>,
+        rows_key: &str,
+        quantity_key: &str,
+        articles: &BTreeMap<String, Value>,
+    ) -> Result<Map<String, Value>, Refusal> {
+        totals(doc, rows_key, quantity_key, articles)
+    }
+}
+
+fn totals(
+    doc: &Map<String, Value>,
+    rows_key: &str,
+    quantity_key: &str,
+    articles: &BTreeMap<String, Value>,
+) -> Result<Map<String, Value>, Refusal> {
+    let rows = doc.get(rows_key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let included = doc.get("VATIncluded").and_then(Value::as_bool).unwrap_or(false);
+    let mut per_rate: BTreeMap<u64, f64> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some((rate, amount)) = check_row(i + 1, row, quantity_key, articles)? {
+            *per_rate.entry(rate).or_default() += amount;
+        }
+    }
+    let freight = doc.get("Freight").and_then(number).unwrap_or(0.0);
+    let rows_sum: f64 = per_rate.values().sum();
+    let rows_vat: f64 = per_rate
+        .iter()
+        .map(
+            |(r, s)| if included { round2(s * *r as f64 / (100.0 + *r as f64)) } else { round2(s * *r as f64 / 100.0) },
+        )
+        .sum();
+    let freight_vat = round2(freight * 0.25);
+    let (net, vat) = if included {
+        (rows_sum - rows_vat + freight, rows_vat + freight_vat)
+    } else {
+        (rows_sum + freight, rows_vat + freight_vat)
+    };
+    let mut out = Map::new();
+    out.insert("Net".into(), json!(round2(net)));
+    out.insert("TotalVAT".into(), json!(round2(vat)));
+    out.insert("Total".into(), json!(round2(net + vat)));
+    Ok(out)
+}
+
 /// A row's VAT rate and amount (quantity × price to the öre), or `None` for a text row.
-fn check_row(n: usize, row: &Value, articles: &BTreeMap<String, Value>) -> Result<Option<(u64, f64)>, Refusal> {
+fn check_row(
+    n: usize,
+    row: &Value,
+    quantity_key: &str,
+    articles: &BTreeMap<String, Value>,
+) -> Result<Option<(u64, f64)>, Refusal> {
     let row = row.as_object().ok_or_else(|| refuse(2001392, format!("Rad {n} är felaktig")))?;
     if let Some(article) = row.get("ArticleNumber").and_then(Value::as_str)
         && !articles.contains_key(article)
@@ -158,7 +189,7 @@ fn check_row(n: usize, row: &Value, articles: &BTreeMap<String, Value>) -> Resul
         };
     }
     let quantity =
-        row.get("OrderedQuantity").and_then(number).ok_or_else(|| refuse(2000108, format!("Rad {n}: antal saknas")))?;
+        row.get(quantity_key).and_then(number).ok_or_else(|| refuse(2000108, format!("Rad {n}: antal saknas")))?;
     let vat = row.get("VAT").and_then(Value::as_u64).unwrap_or(25);
     if !VAT_RATES.contains(&vat) {
         return Err(refuse(2000760, format!("Rad {n}: kunde inte hitta momssatsen {vat}")));

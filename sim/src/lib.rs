@@ -8,6 +8,7 @@
 pub mod faults;
 pub mod fortnox;
 pub mod fortnox_documents;
+pub mod fortnox_invoices;
 pub mod log;
 mod oauth1_verify;
 pub mod seed;

@@ -250,3 +250,97 @@ fn orders_refuse_what_fortnox_refuses_and_compute_their_totals() {
     let (_, found) = r.fortnox_get("/3/orders?externalinvoicereference1=woonox:woo:1", &access);
     assert_eq!(found["Orders"].as_array().unwrap().len(), 1);
 }
+
+impl Running {
+    fn fortnox_put(&self, path: &str, token: &str, json: Option<serde_json::Value>) -> (u16, Value) {
+        let url = format!("{}{path}", self.sim.fortnox_url);
+        let request = self.agent.put(&url).header("Authorization", &format!("Bearer {token}"));
+        match json {
+            Some(j) => body(request.header("Content-Type", "application/json").send(j.to_string()).unwrap()),
+            None => body(request.send_empty().unwrap()),
+        }
+    }
+
+    /// A customer and an order for 2 × 100.00 at 25 %: answers (token, order number).
+    fn ordered(&self) -> (String, String) {
+        let (access, _) = self.first_tokens();
+        let (_, c) = self.fortnox_post("/3/customers", &access, serde_json::json!({ "Customer": { "Name": "Anna" } }));
+        let order = serde_json::json!({ "Order": { "CustomerNumber": c["Customer"]["CustomerNumber"], "ExternalInvoiceReference1": "woonox:woo:7",
+            "OrderRows": [{ "ArticleNumber": "SIM-00001", "OrderedQuantity": 2, "DeliveredQuantity": 2, "Price": 100, "VAT": 25 }] } });
+        let (_, o) = self.fortnox_post("/3/orders", &access, order);
+        (access, o["Order"]["DocumentNumber"].as_str().unwrap().to_owned())
+    }
+}
+
+#[test]
+fn an_order_becomes_an_invoice_that_is_bookkept_credited_and_paid_fortnox_s_way() {
+    let r = start(3);
+    let (t, order) = r.ordered();
+    let (status, o) = r.fortnox_put(&format!("/3/orders/{order}/createinvoice"), &t, None);
+    assert_eq!(status, 200, "{o}");
+    let invoice = o["Order"]["InvoiceReference"].as_str().unwrap().to_owned();
+    assert_ne!(invoice, "0");
+    assert_eq!(
+        r.fortnox_put(&format!("/3/orders/{order}/cancel"), &t, None).0,
+        400,
+        "an invoiced order cannot be cancelled"
+    );
+    let (_, i) = r.fortnox_get(&format!("/3/invoices/{invoice}"), &t);
+    assert_eq!(
+        (i["Invoice"]["Total"].as_f64(), i["Invoice"]["ExternalInvoiceReference1"].as_str()),
+        (Some(250.0), Some("woonox:woo:7"))
+    );
+    assert_eq!(
+        r.fortnox_put(&format!("/3/invoices/{invoice}/credit"), &t, None).0,
+        400,
+        "an unbooked invoice is cancelled, not credited"
+    );
+    assert_eq!(r.fortnox_put(&format!("/3/invoices/{invoice}/bookkeep"), &t, None).0, 200);
+    assert_eq!(
+        r.fortnox_put(&format!("/3/invoices/{invoice}/cancel"), &t, None).0,
+        400,
+        "a booked invoice cannot be cancelled"
+    );
+    let edit = serde_json::json!({ "Invoice": { "Remarks": "x" } });
+    assert_eq!(
+        r.fortnox_put(&format!("/3/invoices/{invoice}"), &t, Some(edit)).0,
+        400,
+        "a booked invoice cannot be edited"
+    );
+    let (status, credited) = r.fortnox_put(&format!("/3/invoices/{invoice}/credit"), &t, None);
+    assert_eq!(status, 200);
+    let credit = credited["Invoice"]["CreditInvoiceReference"].as_str().unwrap().to_owned();
+    let (_, c) = r.fortnox_get(&format!("/3/invoices/{credit}"), &t);
+    assert_eq!((c["Invoice"]["Credit"].as_bool(), c["Invoice"]["Total"].as_f64()), (Some(true), Some(-250.0)));
+    assert_eq!(c["Invoice"]["InvoiceReference"], invoice);
+    assert_eq!(r.fortnox_put(&format!("/3/invoices/{invoice}/credit"), &t, None).0, 400, "credited once only this way");
+    // A partial credit: the unbooked credit invoice is edited down to one row.
+    let partial = serde_json::json!({ "Invoice": { "ExternalInvoiceReference2": "woonox:woo:refund:9",
+        "InvoiceRows": [{ "ArticleNumber": "SIM-00001", "DeliveredQuantity": -1, "Price": 100, "VAT": 25 }] } });
+    let (status, edited) = r.fortnox_put(&format!("/3/invoices/{credit}"), &t, Some(partial));
+    assert_eq!((status, edited["Invoice"]["Total"].as_f64()), (200, Some(-125.0)));
+    let pay = |amount: f64, date: &str| {
+        r.fortnox_post("/3/invoicepayments", &t, serde_json::json!({ "InvoicePayment": { "InvoiceNumber": invoice.parse::<u64>().unwrap(), "Amount": amount, "PaymentDate": date } }))
+    };
+    assert_eq!(pay(10.0, "2000-01-01").1["ErrorInformation"]["code"], 2001089);
+    assert_eq!(pay(500.0, "2099-01-01").0, 400, "more than the balance");
+    assert_eq!(pay(100.0, "2099-01-01").0, 200);
+    assert_eq!(r.fortnox_get(&format!("/3/invoices/{invoice}"), &t).1["Invoice"]["FinalPayDate"], "");
+    assert_eq!(pay(150.0, "2099-01-02").0, 200);
+    assert_eq!(r.fortnox_get(&format!("/3/invoices/{invoice}"), &t).1["Invoice"]["FinalPayDate"], "2099-01-02");
+}
+
+#[test]
+fn currencies_and_warehouse_stock() {
+    let r = start(3);
+    let (t, _) = r.first_tokens();
+    let (status, eur) = r.fortnox_get("/3/currencies/EUR", &t);
+    assert_eq!((status, eur["Currency"]["SellRate"].is_number()), (200, true));
+    assert_eq!(r.fortnox_get("/3/currencies/XYZ", &t).0, 404);
+    let (_, balance) = r.fortnox_get("/api/warehouse/status-v1/stockbalance?itemIds=SIM-00001", &t);
+    let rows = balance.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "two stock points");
+    let total: f64 = rows.iter().map(|r| r["availableStock"].as_f64().unwrap()).sum();
+    let (_, article) = r.fortnox_get("/3/articles/SIM-00001", &t);
+    assert_eq!(total, article["Article"]["QuantityInStock"].as_f64().unwrap());
+}
