@@ -206,3 +206,44 @@ fn order_updates_notes_and_refunds() {
     assert_eq!(after["total"].as_str().unwrap(), total, "a refund leaves the order total alone");
     assert_eq!(after["refunds"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn webhooks_are_created_with_a_ping_and_never_show_their_secret() {
+    let r = start();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let delivery = format!("http://{}/hooks/woocommerce/default", listener.local_addr().unwrap());
+    let receiver = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let url = format!("{}/wp-json/wc/v3/webhooks", r.sim.woo_url);
+    let hook =
+        serde_json::json!({ "name": "woonox", "topic": "order.updated", "delivery_url": delivery, "secret": "s3cret" });
+    let (status, created) = r.post_json(&url, &hook, "h1");
+    assert_eq!(status, 201, "{created}");
+    assert!(created.get("secret").is_none());
+    let ping = receiver.join().unwrap();
+    assert!(ping.contains("webhook_id=1") && !ping.to_ascii_lowercase().contains("x-wc-webhook-signature"), "{ping}");
+    let bad = serde_json::json!({ "name": "x", "topic": "order.exploded", "delivery_url": "http://127.0.0.1:9/" });
+    assert_eq!(r.post_json(&url, &bad, "h2").0, 400);
+    let (status, disabled) =
+        r.send_json(http::Method::PUT, &format!("{url}/1"), &serde_json::json!({ "status": "disabled" }), "h3");
+    assert_eq!((status, disabled["status"].as_str()), (200, Some("disabled")));
+    let (_, _, all) = r.get(&url, now(), "h4");
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert!(all[0].get("secret").is_none());
+}
+
+#[test]
+fn customers_are_found_by_exact_email() {
+    let r = start();
+    let (_, _, found) =
+        r.get(&format!("{}/wp-json/wc/v3/customers?email=kund1@example.se", r.sim.woo_url), now(), "c1");
+    assert_eq!(found.as_array().unwrap().len(), 1);
+    let (_, _, none) = r.get(&format!("{}/wp-json/wc/v3/customers?email=kund1@example", r.sim.woo_url), now(), "c2");
+    assert!(none.as_array().unwrap().is_empty());
+}

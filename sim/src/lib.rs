@@ -14,6 +14,7 @@ mod oauth1_verify;
 pub mod seed;
 pub mod webhooks;
 pub mod woo;
+pub mod woo_catalog_extra;
 pub mod woo_order_writes;
 pub mod woo_orders;
 

@@ -21,6 +21,7 @@ pub struct State {
     pub products: Vec<Value>,
     pub orders: Vec<Value>,
     pub writes: crate::woo_order_writes::OrderWrites,
+    pub extra: crate::woo_catalog_extra::Extra,
     next_id: u64,
     nonces: HashMap<(String, String), Instant>,
 }
@@ -44,6 +45,7 @@ impl State {
             products,
             orders,
             writes: Default::default(),
+            extra: crate::woo_catalog_extra::Extra::seeded(),
             nonces: HashMap::new(),
         }
     }
@@ -62,6 +64,10 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products/batch", post(batch_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product))
         .route("/wp-json/wc/v3/orders", get(list_orders))
+        .route("/wp-json/wc/v3/customers", get(list_customers))
+        .route("/wp-json/wc/v3/products/{id}/variations", get(list_variations))
+        .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/wp-json/wc/v3/webhooks/{id}", axum::routing::put(update_webhook))
         .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
         .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
         .route("/wp-json/wc/v3/orders/{id}/refunds", get(list_refunds).post(add_refund))
@@ -514,4 +520,73 @@ async fn list_refunds(
         Ok((StatusCode::OK, Value::Array(refunds)))
     })
     .await
+}
+
+async fn list_customers(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    // The email filter is exact; customers have no date filters.
+    list(&ctx, &method, &headers, &request, |s, param| {
+        let email = param("email");
+        s.extra.customers.iter().filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str())).cloned().collect()
+    })
+}
+
+async fn list_variations(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(parent): Path<u64>,
+    request: Request,
+) -> Response {
+    list(&ctx, &method, &headers, &request, |s, _| {
+        s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent).cloned().collect()
+    })
+}
+
+async fn list_webhooks(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    list(&ctx, &method, &headers, &request, |s, _| s.extra.list_webhooks())
+}
+
+/// Creating a webhook pings its delivery URL at once (unsigned form body); a failed ping
+/// does not stop the creation.
+async fn create_webhook(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let ctx2 = ctx.clone();
+    let response = handle(&ctx, method, headers, request, |s, body| {
+        s.extra.create_webhook(&body).map(|h| (StatusCode::CREATED, h))
+    })
+    .await;
+    if response.status() == StatusCode::CREATED {
+        let hooks = lock(&ctx2.state).extra.webhooks.clone();
+        if let Some(hook) = hooks.last() {
+            let (url, id) =
+                (hook["delivery_url"].as_str().unwrap_or_default().to_owned(), hook["id"].as_u64().unwrap_or(0));
+            let _ = tokio::task::spawn_blocking(move || crate::webhooks::ping(&url, id)).await;
+        }
+    }
+    response
+}
+
+async fn update_webhook(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, body| s.extra.update_webhook(id, &body).map(|h| (StatusCode::OK, h)))
+        .await
 }

@@ -344,3 +344,34 @@ fn currencies_and_warehouse_stock() {
     let (_, article) = r.fortnox_get("/3/articles/SIM-00001", &t);
     assert_eq!(total, article["Article"]["QuantityInStock"].as_f64().unwrap());
 }
+
+/// The case that makes duplicates elsewhere: the write happened, the answer never came.
+#[test]
+fn commit_then_drop_commits_the_write_and_breaks_the_answer() {
+    let r = start(3);
+    let (t, _) = r.first_tokens();
+    r.sim.fortnox_faults.lock().unwrap().drop_after_commit = 1;
+    let url = format!("{}/3/customers", r.sim.fortnox_url);
+    let outcome = r
+        .agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {t}"))
+        .header("Content-Type", "application/json")
+        .send(serde_json::json!({ "Customer": { "Name": "Anna", "Email": "anna@example.se" } }).to_string())
+        .and_then(|mut resp| resp.body_mut().read_to_string());
+    assert!(outcome.is_err(), "the client got an answer: {outcome:?}");
+    let (_, found) = r.fortnox_get("/3/customers?email=anna@example.se", &t);
+    assert_eq!(found["Customers"].as_array().unwrap().len(), 1, "the write was committed");
+    assert_eq!(r.sim.fortnox_faults.lock().unwrap().served.dropped_after_commit, 1);
+}
+
+#[test]
+fn server_errors_and_storms_are_served_before_the_handler() {
+    let r = start(3);
+    let (t, _) = r.first_tokens();
+    r.sim.fortnox_faults.lock().unwrap().server_errors = 1;
+    r.sim.fortnox_faults.lock().unwrap().rate_limited = 1;
+    assert_eq!(r.fortnox_get("/3/articles", &t).0, 429);
+    assert_eq!(r.fortnox_get("/3/articles", &t).0, 503);
+    assert_eq!(r.fortnox_get("/3/articles", &t).0, 200);
+}
