@@ -33,6 +33,9 @@ pub struct TokenSet {
     /// Set for a service account: new access tokens come from client credentials.
     #[serde(default)]
     pub tenant_id: Option<String>,
+    /// Set when Fortnox refused the chain: no call is made until the merchant reconnects.
+    #[serde(default)]
+    pub needs_reconnect: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +81,7 @@ impl FortnoxTokens {
     pub async fn access_token(&self) -> Result<String, AuthError> {
         let mut current = self.current.lock().await;
         match current.as_ref() {
+            Some(TokenSet { needs_reconnect: Some(why), .. }) => Err(AuthError::NeedsReconnect(why.clone())),
             Some(set) if set.expires_at > now() + EARLY.as_secs() => Ok(set.access_token.clone()),
             Some(_) => self.renew(&mut current, None).await,
             None => Err(AuthError::NeedsReconnect("no Fortnox tokens stored".into())),
@@ -88,10 +92,16 @@ impl FortnoxTokens {
     pub async fn after_unauthorized(&self, rejected: &str) -> Result<String, AuthError> {
         let mut current = self.current.lock().await;
         match current.as_ref() {
+            Some(TokenSet { needs_reconnect: Some(why), .. }) => Err(AuthError::NeedsReconnect(why.clone())),
             Some(set) if set.access_token != rejected => Ok(set.access_token.clone()),
             Some(_) => self.renew(&mut current, Some(rejected)).await,
             None => Err(AuthError::NeedsReconnect("no Fortnox tokens stored".into())),
         }
+    }
+
+    /// Why the connection needs a reconnect, if Fortnox refused its token chain.
+    pub async fn needs_reconnect(&self) -> Option<String> {
+        self.current.lock().await.as_ref().and_then(|set| set.needs_reconnect.clone())
     }
 
     /// Stores the first token set (from `woonox connect fortnox`).
@@ -126,7 +136,17 @@ impl FortnoxTokens {
             }
             (None, None) => return Err(AuthError::NeedsReconnect("no refresh token stored".into())),
         };
-        let mut fresh = request_token(&self.app, form, tenant.clone()).await?;
+        let mut fresh = match request_token(&self.app, form, tenant.clone()).await {
+            Ok(fresh) => fresh,
+            Err(AuthError::NeedsReconnect(why)) => {
+                // Remembered, so a status page can say so and nothing hammers Fortnox.
+                let marked = TokenSet { needs_reconnect: Some(why.clone()), ..old };
+                let _ = secrets::write_json(&self.file, &marked);
+                *current = Some(marked);
+                return Err(AuthError::NeedsReconnect(why));
+            }
+            Err(e) => return Err(e),
+        };
         fresh.tenant_id = tenant;
         // Durable before use: the old refresh token is already spent.
         secrets::write_json(&self.file, &fresh)
@@ -195,6 +215,7 @@ pub async fn request_token(
                 refresh_token: t.refresh_token,
                 expires_at: now() + t.expires_in,
                 tenant_id: None,
+                needs_reconnect: None,
             })
         }
         400 | 401 => {

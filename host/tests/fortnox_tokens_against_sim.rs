@@ -80,6 +80,12 @@ async fn a_spent_refresh_token_asks_for_a_reconnect() {
     let err = FortnoxTokens::load(app(&sim), file.clone()).unwrap().access_token().await.unwrap_err();
     assert!(matches!(err, AuthError::NeedsReconnect(_)));
     assert!(err.to_string().contains("woonox connect fortnox"), "{err}");
+    // The connection is marked: a later start knows at once and asks Fortnox nothing.
+    let refreshes_before = sim.log.count("fortnox");
+    let again = FortnoxTokens::load(app(&sim), file.clone()).unwrap();
+    assert_eq!(again.needs_reconnect().await.as_deref(), Some("Invalid refresh token"));
+    assert!(matches!(again.access_token().await, Err(AuthError::NeedsReconnect(_))));
+    assert_eq!(sim.log.count("fortnox"), refreshes_before);
 }
 
 /// Two processes (two token holders over one file) both find the token expired: the

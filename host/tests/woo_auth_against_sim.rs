@@ -247,3 +247,47 @@ fn customers_are_found_by_exact_email() {
     let (_, _, none) = r.get(&format!("{}/wp-json/wc/v3/customers?email=kund1@example", r.sim.woo_url), now(), "c2");
     assert!(none.as_array().unwrap().is_empty());
 }
+
+/// A store on "Plain" permalinks has no /wp-json/: connecting says what to change.
+#[test]
+fn a_store_without_pretty_permalinks_is_told_to_enable_them() {
+    let r = start();
+    r.sim.woo.lock().unwrap().pretty_permalinks = false;
+    let data = std::env::temp_dir().join(format!("woonox-permalinks-{}", std::process::id()));
+    let paths = woonox::connection::Paths { data_dir: data.clone() };
+    let keys = woonox::connection::WooKeys {
+        consumer_key: WOO_CONSUMER_KEY.into(),
+        consumer_secret: WOO_CONSUMER_SECRET.into(),
+    };
+    let err = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys).unwrap_err().to_string();
+    assert!(err.contains("enable pretty permalinks"), "{err}");
+    assert!(!data.join("secrets/shop/woocommerce.json").exists());
+}
+
+#[test]
+fn variations_are_created_under_their_parent_with_unique_skus() {
+    let r = start();
+    let taken = r.sim.woo.lock().unwrap().products[0]["sku"].as_str().unwrap().to_owned();
+    let products = format!("{}/wp-json/wc/v3/products", r.sim.woo_url);
+    let (_, parent) = r.post_json(
+        &format!("{products}/batch"),
+        &serde_json::json!({ "create": [{ "name": "T-shirt", "type": "variable", "sku": "TS" }] }),
+        "v1",
+    );
+    let parent = parent["create"][0]["id"].as_u64().unwrap();
+    let batch = serde_json::json!({ "create": [{ "sku": "TS-M", "regular_price": "199.00" }, { "sku": taken }] });
+    let (status, answer) = r.post_json(&format!("{products}/{parent}/variations/batch"), &batch, "v2");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (answer["create"][0]["type"].as_str(), answer["create"][0]["parent_id"].as_u64()),
+        (Some("variation"), Some(parent))
+    );
+    assert_eq!(
+        answer["create"][1]["error"]["code"], "product_invalid_sku",
+        "SKUs are unique across products and variations"
+    );
+    let (_, _, listed) = r.get(&format!("{products}/{parent}/variations"), now(), "v3");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let (_, _, by_sku) = r.get(&format!("{products}?sku=TS-M"), now(), "v4");
+    assert_eq!(by_sku[0]["type"], "variation", "an exact SKU search finds variations too");
+}

@@ -24,6 +24,8 @@ const ARTICLE_READ_ONLY: [&str; 5] = ["SalesPrice", "DisposableQuantity", "Reser
 
 pub struct State {
     pub articles: BTreeMap<String, Value>,
+    /// When each article last changed, "YYYY-MM-DD HH:MM:SS" (Fortnox's `lastmodified`).
+    pub modified: BTreeMap<String, String>,
     pub documents: Documents,
     pub tenant_id: String,
     pub access_ttl: Duration,
@@ -49,8 +51,14 @@ impl State {
                 (item.sku.clone(), article)
             })
             .collect();
+        let modified = catalog
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.sku.clone(), format!("2026-11-01 {:02}:{:02}:00", 6 + i / 60 % 12, i % 60)))
+            .collect();
         State {
             articles,
+            modified,
             documents: Documents::default(),
             tenant_id: "1234567".into(),
             access_ttl: Duration::from_secs(3600),
@@ -240,9 +248,29 @@ async fn list_articles(
         return r;
     }
     let needle = q.get("articlenumber");
+    let since = match q.get("lastmodified").map(|v| lastmodified(v)) {
+        Some(None) => return error(StatusCode::BAD_REQUEST, 2000588, "Ogiltigt datum för lastmodified"),
+        Some(Some(since)) => Some(since),
+        None => None,
+    };
+    let changed = |a: &&Value| {
+        since.as_ref().is_none_or(|t| s.modified.get(a["ArticleNumber"].as_str().unwrap_or("")).is_some_and(|m| m >= t))
+    };
     let items: Vec<Value> =
-        s.articles.values().filter(|a| matches(a, "ArticleNumber", needle)).map(list_item).collect();
+        s.articles.values().filter(|a| matches(a, "ArticleNumber", needle)).filter(changed).map(list_item).collect();
     page_of(items, "Articles", &q)
+}
+
+/// "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS", normalised to the latter.
+fn lastmodified(value: &str) -> Option<String> {
+    let v = value.trim();
+    let full = if v.len() == 16 { format!("{v}:00") } else { v.to_owned() };
+    chrono::NaiveDateTime::parse_from_str(&full, "%Y-%m-%d %H:%M:%S").ok().map(|_| full)
+}
+
+/// Stamps an article as changed now.
+fn touch(s: &mut State, number: &str) {
+    s.modified.insert(number.to_owned(), chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string());
 }
 
 /// One page of `items` under `key`, with `MetaInformation`; `limit` above 500 is refused.
@@ -308,6 +336,7 @@ async fn create_article(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body
         return error(StatusCode::BAD_REQUEST, 2000013, "Artikelnumret används redan");
     }
     s.articles.insert(number.clone(), Value::Object(article));
+    touch(&mut s, &number);
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }
 
@@ -336,6 +365,7 @@ async fn update_article(
             article.insert(k, v);
         }
     }
+    touch(&mut s, &number);
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }
 

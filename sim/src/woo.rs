@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub struct State {
+    /// Off: the store uses "Plain" permalinks, so /wp-json/ is WordPress's HTML 404 page.
+    pub pretty_permalinks: bool,
     pub products: Vec<Value>,
     pub orders: Vec<Value>,
     pub writes: crate::woo_order_writes::OrderWrites,
@@ -41,6 +43,7 @@ impl State {
             .collect();
         let orders = crate::seed::orders(catalog).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
         State {
+            pretty_permalinks: true,
             next_id: 100 + catalog.len() as u64,
             products,
             orders,
@@ -66,6 +69,7 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/orders", get(list_orders))
         .route("/wp-json/wc/v3/customers", get(list_customers))
         .route("/wp-json/wc/v3/products/{id}/variations", get(list_variations))
+        .route("/wp-json/wc/v3/products/{id}/variations/batch", post(batch_variations))
         .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
         .route("/wp-json/wc/v3/webhooks/{id}", axum::routing::put(update_webhook))
         .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
@@ -99,6 +103,10 @@ fn authenticate(
     query: &[(String, String)],
     headers: &HeaderMap,
 ) -> Result<(), Response> {
+    if !lock(&ctx.state).pretty_permalinks {
+        let page = "<!doctype html><title>Sidan hittades inte</title><h1>Hoppsan! Sidan kunde inte hittas.</h1>";
+        return Err((StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")], page).into_response());
+    }
     let auth = |m: &str| wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", m);
     let mut params: Vec<(String, String)> = query.to_vec();
     if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
@@ -367,28 +375,52 @@ async fn batch_products(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    let query = query_pairs(request.uri().query().unwrap_or(""));
-    let path = request.uri().path().to_owned();
-    if let Err(r) = authenticate(&ctx, &method, &path, &query, &headers) {
-        return r;
-    }
-    let bytes = axum::body::to_bytes(request.into_body(), 8 << 20).await.unwrap_or_default();
-    let Ok(body) = serde_json::from_slice::<Value>(&bytes) else {
-        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
-    };
+    handle(&ctx, method, headers, request, |s, body| batch(s, &body, None)).await
+}
+
+async fn batch_variations(
+    axum::extract::State(ctx): Axum<Ctx>,
+    method: Method,
+    headers: HeaderMap,
+    Path(parent): Path<u64>,
+    request: Request,
+) -> Response {
+    handle(&ctx, method, headers, request, |s, body| {
+        if !s.products.iter().any(|p| p["id"] == parent && p["type"] == "variable") {
+            return Err((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into(), json!({ "status": 404 })));
+        }
+        batch(s, &body, Some(parent))
+    })
+    .await
+}
+
+/// Creates, updates and deletes in one call; variations of `parent` when given.
+fn batch(
+    s: &mut State,
+    body: &Value,
+    parent: Option<u64>,
+) -> Result<(StatusCode, Value), crate::woo_order_writes::WooRefusal> {
     let list = |k: &str| body.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
     let (create, update, delete) = (list("create"), list("update"), list("delete"));
     if create.len() + update.len() + delete.len() > BATCH_LIMIT {
-        return wc_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return Err((
+            413,
             "woocommerce_rest_request_entity_too_large",
-            &format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
-        );
+            format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
+            json!({ "status": 413 }),
+        ));
     }
-    let mut s = lock(&ctx.state);
+    let as_variation = |p: &Value| {
+        let mut p = p.clone();
+        if let (Some(parent), Some(o)) = (parent, p.as_object_mut()) {
+            o.insert("type".into(), json!("variation"));
+            o.insert("parent_id".into(), json!(parent));
+        }
+        p
+    };
     let mut answer = serde_json::Map::new();
     if body.get("create").is_some() {
-        answer.insert("create".into(), Value::Array(create.iter().map(|p| s.create(p)).collect()));
+        answer.insert("create".into(), Value::Array(create.iter().map(|p| s.create(&as_variation(p))).collect()));
     }
     if body.get("update").is_some() {
         answer.insert("update".into(), Value::Array(update.iter().map(|p| s.update(p)).collect()));
@@ -399,7 +431,7 @@ async fn batch_products(
             Value::Array(delete.iter().map(|id| s.delete(id.as_u64().unwrap_or(0))).collect()),
         );
     }
-    Json(Value::Object(answer)).into_response()
+    Ok((StatusCode::OK, Value::Object(answer)))
 }
 
 /// Authenticates, reads the JSON body (if any) and answers what `act` decides.

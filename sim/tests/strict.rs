@@ -375,3 +375,19 @@ fn server_errors_and_storms_are_served_before_the_handler() {
     assert_eq!(r.fortnox_get("/3/articles", &t).0, 503);
     assert_eq!(r.fortnox_get("/3/articles", &t).0, 200);
 }
+
+#[test]
+fn lastmodified_finds_only_what_changed() {
+    let r = start(120);
+    let (t, _) = r.first_tokens();
+    let (_, all) = r.fortnox_get("/3/articles?lastmodified=2026-11-01%2000:00", &t);
+    assert_eq!(all["MetaInformation"]["@TotalResources"], 120);
+    let (status, _) =
+        r.fortnox_put("/3/articles/SIM-00007", &t, Some(serde_json::json!({ "Article": { "Description": "Ändrad" } })));
+    assert_eq!(status, 200);
+    let (_, changed) = r.fortnox_get("/3/articles?lastmodified=2026-11-25%2000:00", &t);
+    let numbers: Vec<&str> =
+        changed["Articles"].as_array().unwrap().iter().map(|a| a["ArticleNumber"].as_str().unwrap()).collect();
+    assert_eq!(numbers, ["SIM-00007"]);
+    assert_eq!(r.fortnox_get("/3/articles?lastmodified=yesterday", &t).0, 400);
+}
