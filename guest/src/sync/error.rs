@@ -19,6 +19,24 @@ impl std::fmt::Display for SyncError {
     }
 }
 
+/// WooCommerce's error answer. `data` is usually `{"status": N, …}` but a bare number
+/// after a failed refund; a store without pretty permalinks answers HTML instead.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WooError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl WooError {
+    pub fn parse(http_status: u16, body: &str) -> WooError {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+        let text = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+        let status = v["data"]["status"].as_u64().or(v["data"].as_u64()).map_or(http_status, |s| s as u16);
+        WooError { status, code: text("code"), message: text("message") }
+    }
+}
+
 impl SyncError {
     pub fn from_transport(service: &str, e: TransportError) -> SyncError {
         match e {
@@ -42,10 +60,7 @@ impl SyncError {
 
     /// A WooCommerce error answer (`{"code", "message", "data": {"status"}}`), explained.
     pub fn woo(status: u16, body: &str) -> SyncError {
-        let parsed: Option<(String, String)> = serde_json::from_str::<serde_json::Value>(body).ok().map(|v| {
-            (v["code"].as_str().unwrap_or_default().to_owned(), v["message"].as_str().unwrap_or_default().to_owned())
-        });
-        let (code, message) = parsed.unwrap_or_default();
+        let WooError { code, message, .. } = WooError::parse(status, body);
         let advice = match (status, code.as_str()) {
             (401, "woocommerce_rest_cannot_view") => {
                 " WooCommerce treated the request as anonymous: check the consumer key, and if the store sits behind \
@@ -64,5 +79,35 @@ impl SyncError {
             401 | 403 | 404 => SyncError::Connection(text),
             _ => SyncError::Interrupted(text),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn woo_errors_are_read_whatever_data_holds() {
+        let e = WooError::parse(
+            500,
+            r#"{"code":"woocommerce_rest_cannot_create_order_refund","message":"Invalid refund amount.","data":500}"#,
+        );
+        assert_eq!((e.status, e.code.as_str()), (500, "woocommerce_rest_cannot_create_order_refund"));
+        let e = WooError::parse(
+            400,
+            r#"{"code":"product_invalid_sku","message":"Invalid or duplicated SKU.","data":{"status":400,"resource_id":13}}"#,
+        );
+        assert_eq!((e.status, e.message.as_str()), (400, "Invalid or duplicated SKU."));
+        assert_eq!(WooError::parse(404, "<html>").code, "");
+    }
+
+    /// Behind a TLS-terminating proxy WordPress does not see HTTPS and ignores Basic
+    /// credentials: the request arrives anonymous. The message must say so.
+    #[test]
+    fn an_anonymous_401_points_at_the_https_proxy_case() {
+        let body = r#"{"code":"woocommerce_rest_cannot_view","message":"Sorry, you cannot list resources.","data":{"status":401}}"#;
+        let text = SyncError::woo(401, body).to_string();
+        assert!(text.contains("HTTPS proxy") && text.contains("ignores Basic credentials"), "{text}");
+        assert!(matches!(SyncError::woo(401, body), SyncError::Connection(_)));
     }
 }
