@@ -106,33 +106,32 @@ pub fn fortnox_levels(json: &str) -> Result<Vec<FortnoxLevel>, MapError> {
     } else {
         decode::<fortnox::ArticleList>(json, "the Fortnox articles", None)?.articles
     };
-    Ok(articles
-        .into_iter()
-        .map(|a| FortnoxLevel {
-            quantity: a.stock_goods.then(|| a.available()),
-            sku: a.article_number.trim().to_owned(),
-        })
-        .filter(|l| !l.sku.is_empty())
-        .collect())
+    Ok(articles.into_iter().filter_map(fortnox_level).collect())
 }
 
 /// WooCommerce levels from a JSON array of products and variations; items without SKU
 /// cannot be matched and are left out.
 pub fn woo_levels(json: &str) -> Result<Vec<WooLevel>, MapError> {
     let products: Vec<woo::Product> = decode(json, "the WooCommerce products", None)?;
-    Ok(products
-        .into_iter()
-        .filter_map(|p| {
-            let sku = p.sku.as_deref().map(str::trim).filter(|s| !s.is_empty())?.to_owned();
-            Some(WooLevel {
-                sku,
-                product_id: p.id,
-                parent_id: (p.parent_id != 0).then_some(p.parent_id),
-                quantity: p.stock_quantity,
-                manage_stock: p.manage_stock,
-            })
-        })
-        .collect())
+    Ok(products.into_iter().filter_map(woo_level).collect())
+}
+
+/// A product's or variation's level; `None` without a SKU (it cannot be matched).
+pub fn woo_level(p: woo::Product) -> Option<WooLevel> {
+    let sku = p.sku.as_deref().map(str::trim).filter(|s| !s.is_empty())?.to_owned();
+    Some(WooLevel {
+        sku,
+        product_id: p.id,
+        parent_id: (p.parent_id != 0).then_some(p.parent_id),
+        quantity: p.stock_quantity,
+        manage_stock: p.manage_stock,
+    })
+}
+
+/// A Fortnox article's level; articles that are not stock goods carry none.
+pub fn fortnox_level(a: fortnox::Article) -> Option<FortnoxLevel> {
+    let sku = a.article_number.trim().to_owned();
+    (!sku.is_empty()).then(|| FortnoxLevel { quantity: a.stock_goods.then(|| a.available()), sku })
 }
 
 #[cfg(test)]

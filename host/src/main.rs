@@ -11,6 +11,7 @@ use cli::{BadInput, bad};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use woonox::connection::{Paths, data_dir};
+use woonox::connector_bindings::wit_sync::Flow;
 use woonox::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox::settings_file;
@@ -66,6 +67,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run flows: stock today; products, orders, customers, invoices, credit notes and refunds next.
+    Sync {
+        #[arg(value_enum, required = true)]
+        flows: Vec<FlowArg>,
+        #[arg(long, default_value = "default")]
+        connection: String,
+        /// Read and decide, write nothing; the summary says what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON line per flow instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the Fortnox and WooCommerce stand-ins on loopback (for trying woonox out).
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -113,6 +127,42 @@ enum ConnectService {
         #[arg(long)]
         fortnox_auth: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlowArg {
+    Products,
+    Stock,
+    Orders,
+    Customers,
+    Invoices,
+    CreditNotes,
+    Refunds,
+    All,
+}
+
+impl FlowArg {
+    fn flows(self) -> Vec<Flow> {
+        match self {
+            FlowArg::Products => vec![Flow::Products],
+            FlowArg::Stock => vec![Flow::Stock],
+            FlowArg::Orders => vec![Flow::Orders],
+            FlowArg::Customers => vec![Flow::Customers],
+            FlowArg::Invoices => vec![Flow::Invoices],
+            FlowArg::CreditNotes => vec![Flow::CreditNotes],
+            FlowArg::Refunds => vec![Flow::Refunds],
+            // The order matters: the catalog first, then what refers to it.
+            FlowArg::All => vec![
+                Flow::Products,
+                Flow::Stock,
+                Flow::Customers,
+                Flow::Orders,
+                Flow::Invoices,
+                Flow::CreditNotes,
+                Flow::Refunds,
+            ],
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -178,6 +228,16 @@ fn run(cli: Cli) -> Result<()> {
                     None => Source::BuiltInConnector,
                 };
                 cli::check::run(&paths, &source, &connection, &settings, json).await
+            }
+            Command::Sync { flows, connection, dry_run, json } => {
+                let source = match &cli.plugin {
+                    Some(path) => Source::Plugin(path.clone()),
+                    None => Source::BuiltInConnector,
+                };
+                let mut list: Vec<Flow> = flows.into_iter().flat_map(FlowArg::flows).collect();
+                list.dedup();
+                let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json };
+                cli::sync::run(&paths, &source, args, &settings).await
             }
             Command::Sim { fortnox_port, woo_port, seed, articles } => {
                 cli::sim::run(woonox_sim::SimConfig { seed, articles, fortnox_port, woo_port }).await

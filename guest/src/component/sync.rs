@@ -1,7 +1,9 @@
 //! The `sync` export: WIT types to native ones and back.
 
 use super::Component;
-use super::exports::woonox::connector::sync::{ConnectionCheck, Endpoints, Flow, Guest, Report, SyncError};
+use super::exports::woonox::connector::sync::{
+    ConnectionCheck, Endpoints, Failure, Flow, Guest, Report, RunOptions, SyncError,
+};
 use super::mapping::settings_from;
 use super::wasi_transport::WasiTransport;
 use super::woonox::connector::types::Settings;
@@ -28,8 +30,24 @@ impl Guest for Component {
         })
     }
 
-    fn run(flow: Flow, _endpoints: Endpoints, _settings: Settings) -> Result<Report, SyncError> {
-        Err(SyncError::NotYetSupported(format!("the {flow:?} flow arrives with the flows issue")))
+    fn run(flow: Flow, endpoints_: Endpoints, options: RunOptions, settings: Settings) -> Result<Report, SyncError> {
+        settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+        let report = match flow {
+            Flow::Stock => {
+                native::stock_flow::run(&WasiTransport, &endpoints(endpoints_), options.dry_run).map_err(error)?
+            }
+            other => {
+                return Err(SyncError::NotYetSupported(format!("the {other:?} flow arrives with the flows issue")));
+            }
+        };
+        Ok(Report {
+            flow,
+            created: report.created,
+            updated: report.updated,
+            unchanged: report.unchanged,
+            skipped: report.skipped,
+            failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
+        })
     }
 
     fn handle_event(_: String, topic: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {

@@ -5,8 +5,13 @@
 pub mod check;
 pub mod error;
 pub mod fortnox_client;
+pub mod report;
+pub mod stock_flow;
 pub mod transport;
+pub mod woo_batch;
 pub mod woo_client;
+
+pub use error::SyncError;
 
 /// Where the connection's services live.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@ pub mod check;
 pub mod connect;
 pub mod map_io;
 pub mod sim;
+pub mod sync;
 
 /// The input, the settings or the connection need the user: exit 2.
 #[derive(Debug)]

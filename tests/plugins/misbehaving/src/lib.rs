@@ -10,7 +10,7 @@ mod component {
     wit_bindgen::generate!({ path: "../../../wit", world: "connector", generate_all });
 
     use exports::woonox::connector::mapping::Guest;
-    use exports::woonox::connector::sync::{self, ConnectionCheck, Endpoints, Flow, Report, SyncError};
+    use exports::woonox::connector::sync::{self, ConnectionCheck, Endpoints, Flow, Report, RunOptions, SyncError};
     use wasi::http::types::{Fields, OutgoingRequest, Scheme};
     use woonox::connector::types::{MapError, Mapped, Settings, StockPlan};
 
@@ -104,7 +104,7 @@ mod component {
                 _ => count(0),
             }
         }
-        fn run(_: Flow, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
+        fn run(_: Flow, _: Endpoints, _: RunOptions, _: Settings) -> Result<Report, SyncError> {
             Err(SyncError::NotYetSupported("test plugin".into()))
         }
         fn handle_event(_: String, _: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {

@@ -1,0 +1,47 @@
+//! WooCommerce batch writes: at most 100 items a call; HTTP 200 even when items fail, each
+//! failed item in its place with an `error` object.
+
+use super::error::{SyncError, WooError};
+use super::transport::{Request, Transport};
+use serde_json::{Value, json};
+
+pub const BATCH_LIMIT: usize = 100;
+
+/// Sends `updates` to `route` (e.g. "products/batch") in chunks; answers, per item, the
+/// error WooCommerce gave it, if any, in the same order.
+pub fn update(
+    transport: &dyn Transport,
+    home: &str,
+    route: &str,
+    updates: &[Value],
+) -> Result<Vec<Option<String>>, SyncError> {
+    let mut outcome = Vec::with_capacity(updates.len());
+    for chunk in updates.chunks(BATCH_LIMIT) {
+        let url = format!("{}/wp-json/wc/v3/{route}", home.trim_end_matches('/'));
+        let request = Request {
+            method: "POST",
+            url,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: Some(json!({ "update": chunk }).to_string().into_bytes()),
+        };
+        let response = transport.send(&request).map_err(|e| SyncError::from_transport("WooCommerce", e))?;
+        if response.status != 200 {
+            return Err(SyncError::woo(response.status, &response.text()));
+        }
+        let answer: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            SyncError::Interrupted(format!("WooCommerce answered a batch with something that is not JSON: {e}"))
+        })?;
+        let items = answer["update"].as_array().cloned().unwrap_or_default();
+        for i in 0..chunk.len() {
+            let error = items.get(i).and_then(|item| item.get("error")).map(|e| {
+                let parsed = WooError::parse(400, &e.to_string());
+                format!("WooCommerce refused it: {} ({})", parsed.message.trim_end_matches('.'), parsed.code)
+            });
+            outcome.push(error);
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,96 @@
+//! `woonox sync FLOW…`: runs flows through the component and prints what each did.
+
+use super::bad;
+use anyhow::{Result, bail};
+use std::sync::Arc;
+use woonox::config::Config;
+use woonox::connection::{Paths, open};
+use woonox::connector_bindings::wit_sync::{Endpoints, Flow, Report, RunOptions, SyncError};
+use woonox::runtime::{Limits, Runtime, Source};
+use woonox::store::Store;
+use woonox::wit_settings::to_wit;
+
+pub struct SyncArgs<'a> {
+    pub connection: &'a str,
+    pub flows: Vec<Flow>,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+pub async fn run(paths: &Paths, source: &Source, args: SyncArgs<'_>, settings: &woonox_guest::Settings) -> Result<()> {
+    let config = Config::load(&paths.config_file()).map_err(bad)?;
+    let state = Arc::new(Store::open(&paths.state_file())?);
+    let opened = open(paths, &config, args.connection, state).map_err(bad)?;
+    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
+    let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
+    let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
+    let mut reports = Vec::new();
+    for flow in &args.flows {
+        let answer = runtime
+            .call_sync(opened.context.clone(), async |c, store| {
+                Ok(c.woonox_connector_sync().call_run(store, *flow, &endpoints, options, &s).await?)
+            })
+            .await?;
+        match answer {
+            Ok(report) => reports.push(report),
+            Err(SyncError::Connection(why)) => return Err(bad(why)),
+            Err(SyncError::Interrupted(why)) => {
+                bail!("{} stopped: {why} (what was written is consistent; run it again)", name(*flow))
+            }
+            Err(SyncError::NotYetSupported(why)) => bail!("{why}"),
+        }
+    }
+    print(&reports, &args);
+    let failed: usize = reports.iter().map(|r| r.failed.len()).sum();
+    if failed > 0 {
+        bail!("{failed} item(s) failed; the reasons are listed above");
+    }
+    Ok(())
+}
+
+pub fn name(flow: Flow) -> &'static str {
+    match flow {
+        Flow::Products => "products",
+        Flow::Stock => "stock",
+        Flow::Orders => "orders",
+        Flow::Customers => "customers",
+        Flow::Invoices => "invoices",
+        Flow::CreditNotes => "credit-notes",
+        Flow::Refunds => "refunds",
+    }
+}
+
+fn print(reports: &[Report], args: &SyncArgs<'_>) {
+    if args.json {
+        for r in reports {
+            let failed: Vec<_> =
+                r.failed.iter().map(|f| serde_json::json!({ "item": f.item, "reason": f.reason })).collect();
+            println!(
+                "{}",
+                serde_json::json!({ "connection": args.connection, "flow": name(r.flow), "dry_run": args.dry_run,
+                    "created": r.created, "updated": r.updated, "unchanged": r.unchanged, "skipped": r.skipped, "failed": failed })
+            );
+        }
+        return;
+    }
+    if args.dry_run {
+        println!("Dry run: nothing was written; the counts say what a real run would do.\n");
+    }
+    println!("{:<14}{:>9}{:>9}{:>11}{:>9}{:>8}", "flow", "created", "updated", "unchanged", "skipped", "failed");
+    for r in reports {
+        println!(
+            "{:<14}{:>9}{:>9}{:>11}{:>9}{:>8}",
+            name(r.flow),
+            r.created,
+            r.updated,
+            r.unchanged,
+            r.skipped,
+            r.failed.len()
+        );
+    }
+    for r in reports {
+        for f in &r.failed {
+            println!("  {} {}: {}", name(r.flow), f.item, f.reason);
+        }
+    }
+}
