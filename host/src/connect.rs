@@ -107,8 +107,15 @@ async fn consent(
 fn wait_for_callback(listener: &TcpListener) -> Result<(String, String)> {
     let (mut stream, _) = listener.accept()?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(&stream);
     let mut line = String::new();
-    BufReader::new(&stream).read_line(&mut line)?;
+    reader.read_line(&mut line)?;
+    // Read the rest of the request before answering: closing a socket with unread data
+    // resets the connection, and the browser would then see an error instead of the page.
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
     let target = line.split_whitespace().nth(1).unwrap_or("");
     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
     let params = crate::http_policy::query_pairs(query);

@@ -32,7 +32,7 @@ pub struct Recorded {
     pub status: u16,
     pub bytes: u64,
     pub ms: u64,
-    /// When the request left the host (after the limiter let it go).
+    /// When the limiter let the request go (what the pacing promises are about).
     pub sent: Instant,
 }
 
@@ -106,7 +106,7 @@ async fn send(
 ) -> Result<(http::Response<WasiBody>, Io), Error> {
     let (parts, body) = request.into_parts();
     let Ok(service) = net.allow.route(&parts.uri) else {
-        record(net, "denied", &parts, 0, 0, Instant::now());
+        record(net, "denied", &parts, 0, 0, (Instant::now(), Instant::now()));
         return Err(Error::HttpRequestDenied);
     };
     // Bodies are small JSON documents; buffering lets a refused (429) request go again.
@@ -118,9 +118,10 @@ async fn send(
         Err(e) => return Ok(login_refused(&e)),
     };
     loop {
-        if let Some(limiter) = net.limiters.get(service.name) {
-            limiter.acquire().await;
-        }
+        let granted = match net.limiters.get(service.name) {
+            Some(limiter) => limiter.acquire().await.into_std(),
+            None => Instant::now(),
+        };
         let mut attempt = parts.clone();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let nonce = format!("{:032x}", rand::random::<u128>());
@@ -130,7 +131,7 @@ async fn send(
         let outcome = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
         let status = outcome.as_ref().map(|(r, _)| r.status().as_u16()).unwrap_or(0);
         let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
-        record(net, service.name, &parts, status, bytes, started);
+        record(net, service.name, &parts, status, bytes, (granted, started));
         match outcome {
             // A 401 was not processed: renew the Fortnox token once and go again.
             Ok((response, _)) if status == 401 && !renewed && matches!(service.credential, Credential::Fortnox(_)) => {
@@ -198,13 +199,14 @@ fn content_length<B>(response: &http::Response<B>) -> Option<u64> {
 }
 
 /// Records method, host and path; never the query (it can carry OAuth parameters) nor headers.
+/// `times`: when the limiter let the request go, and when it was sent.
 fn record(
     net: &ConnectionNet,
     service: &'static str,
     parts: &http::request::Parts,
     status: u16,
     bytes: u64,
-    started: Instant,
+    (granted, started): (Instant, Instant),
 ) {
     let entry = Recorded {
         connection: net.name.clone(),
@@ -215,7 +217,7 @@ fn record(
         status,
         bytes,
         ms: started.elapsed().as_millis() as u64,
-        sent: started,
+        sent: granted,
     };
     tracing::info!(
         connection = %entry.connection, service, method = %entry.method, host = %entry.host,

@@ -25,8 +25,9 @@ impl SlidingWindow {
         SlidingWindow::new(25, Duration::from_millis(5100))
     }
 
-    /// Waits until one more request fits in the window, and counts it.
-    pub async fn acquire(&self) {
+    /// Waits until one more request fits in the window, counts it, and answers the
+    /// instant it was counted at.
+    pub async fn acquire(&self) -> Instant {
         let mut sent = self.sent.lock().await;
         loop {
             let now = Instant::now();
@@ -35,7 +36,7 @@ impl SlidingWindow {
             }
             if sent.len() < self.limit {
                 sent.push_back(now);
-                return;
+                return now;
             }
             let oldest = *sent.front().expect("a full window has an oldest request");
             tokio::time::sleep_until(oldest + self.window).await;

@@ -215,10 +215,17 @@ fn webhooks_are_created_with_a_ping_and_never_show_their_secret() {
     let receiver = std::thread::spawn(move || {
         use std::io::{Read, Write};
         let (mut stream, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 4096];
-        let n = stream.read(&mut buf).unwrap();
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        // Headers and body may arrive in separate reads.
+        while !String::from_utf8_lossy(&got).contains("webhook_id=") {
+            let n = stream.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
         stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        String::from_utf8_lossy(&got).into_owned()
     });
     let url = format!("{}/wp-json/wc/v3/webhooks", r.sim.woo_url);
     let hook =

@@ -400,43 +400,34 @@ async fn list_customers(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    let items: Vec<Value> = s
-        .documents
-        .customers
-        .values()
-        .filter(|c| {
-            matches(c, "Email", q.get("email")) && matches(c, "OrganisationNumber", q.get("organisationnumber"))
-        })
-        .filter(|c| matches(c, "Name", q.get("name")))
-        .map(|c| {
-            json!({ "CustomerNumber": c["CustomerNumber"], "Name": c["Name"], "Email": c["Email"],
+    listed(&state, &headers, &q, "Customers", |s| {
+        s.documents
+            .customers
+            .values()
+            .filter(|c| {
+                matches(c, "Email", q.get("email")) && matches(c, "OrganisationNumber", q.get("organisationnumber"))
+            })
+            .filter(|c| matches(c, "Name", q.get("name")))
+            .map(|c| {
+                json!({ "CustomerNumber": c["CustomerNumber"], "Name": c["Name"], "Email": c["Email"],
                          "OrganisationNumber": c["OrganisationNumber"] })
-        })
-        .collect();
-    page_of(items, "Customers", &q)
+            })
+            .collect()
+    })
 }
 
 async fn create_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    s.documents.create_customer(&body).map(|c| Json(c).into_response()).unwrap_or_else(refused)
+    guarded(&state, &headers, |s| s.documents.create_customer(&body))
 }
 
 async fn get_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    match s.documents.customers.get(&number) {
-        Some(c) => Json(json!({ "Customer": c })).into_response(),
-        None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta kunden"),
-    }
+    guarded(&state, &headers, |s| {
+        s.documents.customers.get(&number).map(|c| json!({ "Customer": c })).ok_or((
+            404,
+            2000433,
+            "Kan inte hitta kunden".into(),
+        ))
+    })
 }
 
 async fn list_orders(
@@ -444,43 +435,51 @@ async fn list_orders(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    let items: Vec<Value> = s
-        .documents
-        .orders
-        .values()
-        .filter(|o| matches(o, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
-        .filter(|o| matches(o, "YourOrderNumber", q.get("yourordernumber")))
-        .map(|o| {
-            json!({ "DocumentNumber": o["DocumentNumber"], "CustomerNumber": o["CustomerNumber"],
+    listed(&state, &headers, &q, "Orders", |s| {
+        s.documents
+            .orders
+            .values()
+            .filter(|o| matches(o, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
+            .filter(|o| matches(o, "YourOrderNumber", q.get("yourordernumber")))
+            .map(|o| {
+                json!({ "DocumentNumber": o["DocumentNumber"], "CustomerNumber": o["CustomerNumber"],
                          "ExternalInvoiceReference1": o["ExternalInvoiceReference1"], "Total": o["Total"].to_string(),
                          "Cancelled": o["Cancelled"] })
-        })
-        .collect();
-    page_of(items, "Orders", &q)
+            })
+            .collect()
+    })
 }
 
 async fn create_order(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    let State { documents, articles, .. } = &mut *s;
-    documents.create_order(&body, articles).map(|o| Json(o).into_response()).unwrap_or_else(refused)
+    guarded(&state, &headers, |s| {
+        let State { documents, articles, .. } = s;
+        documents.create_order(&body, articles)
+    })
 }
 
 async fn get_order(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
+    guarded(&state, &headers, |s| {
+        s.documents.orders.get(&number).map(|o| json!({ "Order": o })).ok_or((
+            404,
+            2000433,
+            "Kan inte hitta ordern".into(),
+        ))
+    })
+}
+
+/// A paged list of what `select` picks, after the Bearer and rate checks.
+fn listed(
+    state: &Shared,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    key: &str,
+    select: impl FnOnce(&State) -> Vec<Value>,
+) -> Response {
+    let mut s = lock(state);
+    if let Err(r) = admit(&mut s, headers) {
         return r;
     }
-    match s.documents.orders.get(&number) {
-        Some(o) => Json(json!({ "Order": o })).into_response(),
-        None => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta ordern"),
-    }
+    page_of(select(&s), key, q)
 }
 
 /// Runs `act` on the state after the Bearer and rate checks, answering its JSON or refusal.
@@ -512,12 +511,8 @@ async fn list_invoices(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    let items: Vec<Value> = s
-        .documents
+    listed(&state, &headers, &q, "Invoices", |s| {
+        s        .documents
         .invoices
         .values()
         .filter(|i| matches(i, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
@@ -529,8 +524,8 @@ async fn list_invoices(
                     "Total": i["Total"].to_string(), "Balance": i["Balance"].to_string(), "Booked": i["Booked"],
                     "Cancelled": i["Cancelled"], "Credit": i["Credit"].to_string(), "FinalPayDate": i["FinalPayDate"] })
         })
-        .collect();
-    page_of(items, "Invoices", &q)
+            .collect()
+    })
 }
 
 async fn create_invoice(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {

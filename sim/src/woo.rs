@@ -8,7 +8,7 @@ use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, 
 use crate::seed::Item;
 use crate::{WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, lock};
 use axum::extract::{Path, Request, State as Axum};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -96,19 +96,15 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// OAuth 1.0a over plain HTTP, checked the way WooCommerce does.
-fn authenticate(
-    ctx: &Ctx,
-    method: &Method,
-    path: &str,
-    query: &[(String, String)],
-    headers: &HeaderMap,
-) -> Result<(), Response> {
+fn authenticate(ctx: &Ctx, request: &Request) -> Result<(), Response> {
+    let (method, path, headers) = (request.method(), request.uri().path(), request.headers());
+    let query = query_pairs(request.uri().query().unwrap_or(""));
     if !lock(&ctx.state).pretty_permalinks {
         let page = "<!doctype html><title>Sidan hittades inte</title><h1>Hoppsan! Sidan kunde inte hittas.</h1>";
         return Err((StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")], page).into_response());
     }
     let auth = |m: &str| wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", m);
-    let mut params: Vec<(String, String)> = query.to_vec();
+    let mut params: Vec<(String, String)> = query;
     if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         params.extend(header_params(h));
     }
@@ -157,13 +153,8 @@ fn authenticate(
     Ok(())
 }
 
-async fn list_products(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
-    list(&ctx, &method, &headers, &request, |s, param| {
+async fn list_products(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
+    list(&ctx, &request, |s, param| {
         let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
         s.products
             .iter()
@@ -177,13 +168,8 @@ async fn list_products(
     })
 }
 
-async fn list_orders(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
-    list(&ctx, &method, &headers, &request, |s, param| {
+async fn list_orders(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
+    list(&ctx, &request, |s, param| {
         let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
         // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
         let after = param("modified_after");
@@ -213,18 +199,12 @@ type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
 /// header that repeats the request's query.
-fn list(
-    ctx: &Ctx,
-    method: &Method,
-    headers: &HeaderMap,
-    request: &Request,
-    select: impl FnOnce(&State, Param<'_>) -> Vec<Value>,
-) -> Response {
-    let raw_query = request.uri().query().unwrap_or("").to_owned();
-    let query = query_pairs(&raw_query);
-    if let Err(r) = authenticate(ctx, method, request.uri().path(), &query, headers) {
+fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
+    if let Err(r) = authenticate(ctx, request) {
         return r;
     }
+    let raw_query = request.uri().query().unwrap_or("").to_owned();
+    let query = query_pairs(&raw_query);
     let param = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let per_page: i64 = param("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
     let page: i64 = param("page").and_then(|v| v.parse().ok()).unwrap_or(1);
@@ -268,22 +248,13 @@ fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -
     (!links.is_empty()).then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
 }
 
-async fn get_product(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    let query = query_pairs(request.uri().query().unwrap_or(""));
-    if let Err(r) = authenticate(&ctx, &method, request.uri().path(), &query, &headers) {
-        return r;
-    }
-    let s = lock(&ctx.state);
-    match s.products.iter().find(|p| p["id"] == id) {
-        Some(p) => Json(p.clone()).into_response(),
-        None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID."),
-    }
+async fn get_product(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, _| {
+        s.products.iter().find(|p| p["id"] == id).map(|p| (StatusCode::OK, p.clone())).ok_or_else(|| {
+            (404, "woocommerce_rest_product_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
+        })
+    })
+    .await
 }
 
 /// Fields a client may not write: WooCommerce computes or owns them.
@@ -369,23 +340,12 @@ fn merge(product: &mut Value, body: &Value) {
 
 /// `POST /products/batch`: HTTP 200 whatever happens to the items; each failed item comes
 /// back in its place with an `error` object; more than 100 items in all is refused.
-async fn batch_products(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| batch(s, &body, None)).await
+async fn batch_products(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| batch(s, &body, None)).await
 }
 
-async fn batch_variations(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(parent): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| {
+async fn batch_variations(axum::extract::State(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| {
         if !s.products.iter().any(|p| p["id"] == parent && p["type"] == "variable") {
             return Err((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into(), json!({ "status": 404 })));
         }
@@ -437,14 +397,10 @@ fn batch(
 /// Authenticates, reads the JSON body (if any) and answers what `act` decides.
 async fn handle(
     ctx: &Ctx,
-    method: Method,
-    headers: HeaderMap,
     request: Request,
     act: impl FnOnce(&mut State, Value) -> Result<(StatusCode, Value), crate::woo_order_writes::WooRefusal>,
 ) -> Response {
-    let query = query_pairs(request.uri().query().unwrap_or(""));
-    let path = request.uri().path().to_owned();
-    if let Err(r) = authenticate(ctx, &method, &path, &query, &headers) {
+    if let Err(r) = authenticate(ctx, &request) {
         return r;
     }
     let bytes = axum::body::to_bytes(request.into_body(), 8 << 20).await.unwrap_or_default();
@@ -469,55 +425,31 @@ fn order_missing() -> crate::woo_order_writes::WooRefusal {
     (404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.".into(), json!({ "status": 404 }))
 }
 
-async fn get_order(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, _| {
+async fn get_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, _| {
         s.orders.iter().find(|o| o["id"] == id).map(|o| (StatusCode::OK, o.clone())).ok_or_else(order_missing)
     })
     .await
 }
 
-async fn update_order(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| {
+async fn update_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| {
         let State { orders, writes, .. } = s;
         writes.update(orders, id, &body).map(|o| (StatusCode::OK, o))
     })
     .await
 }
 
-async fn add_note(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| {
+async fn add_note(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| {
         let State { orders, writes, .. } = s;
         writes.add_note(orders, id, &body).map(|n| (StatusCode::CREATED, n))
     })
     .await
 }
 
-async fn list_notes(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, _| {
+async fn list_notes(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, _| {
         let mut notes = s.writes.notes.get(&id).cloned().unwrap_or_default();
         notes.reverse();
         Ok((StatusCode::OK, Value::Array(notes)))
@@ -525,28 +457,16 @@ async fn list_notes(
     .await
 }
 
-async fn add_refund(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| {
+async fn add_refund(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| {
         let State { orders, writes, .. } = s;
         writes.refund(orders, id, &body).map(|r| (StatusCode::CREATED, r))
     })
     .await
 }
 
-async fn list_refunds(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, _| {
+async fn list_refunds(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, _| {
         let mut refunds = s.writes.refunds.get(&id).cloned().unwrap_or_default();
         refunds.reverse();
         Ok((StatusCode::OK, Value::Array(refunds)))
@@ -554,53 +474,30 @@ async fn list_refunds(
     .await
 }
 
-async fn list_customers(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
+async fn list_customers(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
     // The email filter is exact; customers have no date filters.
-    list(&ctx, &method, &headers, &request, |s, param| {
+    list(&ctx, &request, |s, param| {
         let email = param("email");
         s.extra.customers.iter().filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str())).cloned().collect()
     })
 }
 
-async fn list_variations(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(parent): Path<u64>,
-    request: Request,
-) -> Response {
-    list(&ctx, &method, &headers, &request, |s, _| {
+async fn list_variations(axum::extract::State(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
+    list(&ctx, &request, |s, _| {
         s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent).cloned().collect()
     })
 }
 
-async fn list_webhooks(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
-    list(&ctx, &method, &headers, &request, |s, _| s.extra.list_webhooks())
+async fn list_webhooks(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
+    list(&ctx, &request, |s, _| s.extra.list_webhooks())
 }
 
 /// Creating a webhook pings its delivery URL at once (unsigned form body); a failed ping
 /// does not stop the creation.
-async fn create_webhook(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    request: Request,
-) -> Response {
+async fn create_webhook(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
     let ctx2 = ctx.clone();
-    let response = handle(&ctx, method, headers, request, |s, body| {
-        s.extra.create_webhook(&body).map(|h| (StatusCode::CREATED, h))
-    })
-    .await;
+    let response =
+        handle(&ctx, request, |s, body| s.extra.create_webhook(&body).map(|h| (StatusCode::CREATED, h))).await;
     if response.status() == StatusCode::CREATED {
         let hooks = lock(&ctx2.state).extra.webhooks.clone();
         if let Some(hook) = hooks.last() {
@@ -612,13 +509,6 @@ async fn create_webhook(
     response
 }
 
-async fn update_webhook(
-    axum::extract::State(ctx): Axum<Ctx>,
-    method: Method,
-    headers: HeaderMap,
-    Path(id): Path<u64>,
-    request: Request,
-) -> Response {
-    handle(&ctx, method, headers, request, |s, body| s.extra.update_webhook(id, &body).map(|h| (StatusCode::OK, h)))
-        .await
+async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body).map(|h| (StatusCode::OK, h))).await
 }

@@ -45,12 +45,24 @@ pub fn connect_fortnox(data: &Path, sim: &Sim) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let consent_url = BufReader::new(connect.stderr.take().unwrap())
-        .lines()
-        .map(Result::unwrap)
-        .find_map(|l| l.trim().starts_with("http").then(|| l.trim().to_owned()))
+    // Keep reading woonox's standard error to the end: closing the pipe early would make
+    // its next message fail.
+    let stderr = connect.stderr.take().unwrap();
+    let (found, url) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.trim().starts_with("http") {
+                let _ = found.send(line.trim().to_owned());
+            }
+        }
+    });
+    let consent_url = url.recv().unwrap();
+    let page = ureq::get(&consent_url)
+        .call()
+        .unwrap_or_else(|e| panic!("{consent_url}: {e}"))
+        .body_mut()
+        .read_to_string()
         .unwrap();
-    let page = ureq::get(&consent_url).call().unwrap().body_mut().read_to_string().unwrap();
     assert!(page.contains("connected to Fortnox"), "{page}");
     assert!(connect.wait().unwrap().success());
     consent_url
