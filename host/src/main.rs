@@ -223,19 +223,17 @@ fn run(cli: Cli) -> Result<()> {
                 cli::connect::fortnox(&paths, &connection, args).await
             }
             Command::Check { connection, json } => {
-                let source = match &cli.plugin {
-                    Some(path) => Source::Plugin(path.clone()),
-                    None => Source::BuiltInConnector,
-                };
+                let source = source(&cli.plugin, Source::BuiltInConnector);
                 cli::check::run(&paths, &source, &connection, &settings, json).await
             }
             Command::Sync { flows, connection, dry_run, json } => {
-                let source = match &cli.plugin {
-                    Some(path) => Source::Plugin(path.clone()),
-                    None => Source::BuiltInConnector,
-                };
-                let mut list: Vec<Flow> = flows.into_iter().flat_map(FlowArg::flows).collect();
-                list.dedup();
+                let source = source(&cli.plugin, Source::BuiltInConnector);
+                let mut list: Vec<Flow> = Vec::new();
+                for flow in flows.into_iter().flat_map(FlowArg::flows) {
+                    if !list.contains(&flow) {
+                        list.push(flow);
+                    }
+                }
                 let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json };
                 cli::sync::run(&paths, &source, args, &settings).await
             }
@@ -247,6 +245,11 @@ fn run(cli: Cli) -> Result<()> {
     })
 }
 
+/// `--plugin PATH` when given, else the built-in component for the command.
+fn source(plugin: &Option<PathBuf>, built_in: Source) -> Source {
+    plugin.as_ref().map_or(built_in, |path| Source::Plugin(path.clone()))
+}
+
 /// `map` and `reconcile-stock`: one call into the mapper component.
 async fn map(
     command: Command,
@@ -254,10 +257,7 @@ async fn map(
     paths: &Paths,
     settings: &woonox_guest::Settings,
 ) -> Result<()> {
-    let source = match plugin {
-        Some(path) => Source::Plugin(path.clone()),
-        None => Source::BuiltIn,
-    };
+    let source = source(plugin, Source::BuiltIn);
     let plugin = Plugin::new(Runtime::new(&source, Some(&paths.cache_dir()), Limits::default())?);
     let settings = settings.clone();
     {
