@@ -6,6 +6,7 @@ use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use woonox::bindings::wit::Settings as WitSettings;
+use woonox::connection::{WooKeys, woo_service};
 use woonox::connector_bindings::wit_sync::{ConnectionCheck, Endpoints, SyncError};
 use woonox::http_hooks::ConnectionNet;
 use woonox::http_policy::{AllowList, Credential, Origin, Service};
@@ -36,6 +37,10 @@ async fn access_token(sim: &Sim) -> String {
     serde_json::from_str::<serde_json::Value>(&body).unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
+fn sim_keys() -> WooKeys {
+    WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: WOO_CONSUMER_SECRET.into() }
+}
+
 async fn context(sim: &Sim) -> Arc<ConnectionContext> {
     let services = vec![
         Service {
@@ -43,15 +48,7 @@ async fn context(sim: &Sim) -> Arc<ConnectionContext> {
             origin: Origin::parse(&sim.fortnox_url).unwrap(),
             credential: Credential::Bearer(access_token(sim).await),
         },
-        Service {
-            name: "woocommerce",
-            origin: Origin::parse(&sim.woo_url).unwrap(),
-            credential: Credential::WooKeys {
-                consumer_key: WOO_CONSUMER_KEY.into(),
-                consumer_secret: WOO_CONSUMER_SECRET.into(),
-                home_url: sim.woo_url.clone(),
-            },
-        },
+        woo_service(&sim.woo_url, sim_keys()).unwrap(),
     ];
     let limiters = HashMap::from([("fortnox", Arc::new(SlidingWindow::fortnox()))]);
     Arc::new(ConnectionContext {

@@ -3,7 +3,8 @@
 //! and a replayed nonce or a stale timestamp is refused, as the real store does.
 
 use std::time::{SystemTime, UNIX_EPOCH};
-use woonox::http_policy::{AllowList, Credential, Origin, Service, authorize};
+use woonox::connection::{WooKeys, woo_service};
+use woonox::http_policy::{AllowList, authorize};
 use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
 struct Running {
@@ -13,18 +14,14 @@ struct Running {
     policy: AllowList,
 }
 
+fn keys(secret: &str) -> WooKeys {
+    WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: secret.into() }
+}
+
 fn start() -> Running {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sim = rt.block_on(Sim::start(SimConfig { articles: 50, ..SimConfig::default() })).unwrap();
-    let policy = AllowList::new(vec![Service {
-        name: "woocommerce",
-        origin: Origin::parse(&sim.woo_url).unwrap(),
-        credential: Credential::WooKeys {
-            consumer_key: WOO_CONSUMER_KEY.into(),
-            consumer_secret: WOO_CONSUMER_SECRET.into(),
-            home_url: sim.woo_url.clone(),
-        },
-    }]);
+    let policy = AllowList::new(vec![woo_service(&sim.woo_url, keys(WOO_CONSUMER_SECRET)).unwrap()]);
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     Running { sim, _rt: rt, agent, policy }
 }
@@ -82,15 +79,7 @@ fn a_replayed_nonce_and_a_stale_timestamp_are_refused() {
 #[test]
 fn a_wrong_secret_is_refused() {
     let mut r = start();
-    r.policy = AllowList::new(vec![Service {
-        name: "woocommerce",
-        origin: Origin::parse(&r.sim.woo_url).unwrap(),
-        credential: Credential::WooKeys {
-            consumer_key: WOO_CONSUMER_KEY.into(),
-            consumer_secret: "cs_wrong".into(),
-            home_url: r.sim.woo_url.clone(),
-        },
-    }]);
+    r.policy = AllowList::new(vec![woo_service(&r.sim.woo_url, keys("cs_wrong")).unwrap()]);
     let (status, _, body) = r.get(&format!("{}/wp-json/wc/v3/products", r.sim.woo_url), now(), "n1");
     assert_eq!(
         (status, body["message"].as_str()),
@@ -262,10 +251,7 @@ fn a_store_without_pretty_permalinks_is_told_to_enable_them() {
     r.sim.woo.lock().unwrap().pretty_permalinks = false;
     let data = std::env::temp_dir().join(format!("woonox-permalinks-{}", std::process::id()));
     let paths = woonox::connection::Paths { data_dir: data.clone() };
-    let keys = woonox::connection::WooKeys {
-        consumer_key: WOO_CONSUMER_KEY.into(),
-        consumer_secret: WOO_CONSUMER_SECRET.into(),
-    };
+    let keys = keys(WOO_CONSUMER_SECRET);
     let err = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys).unwrap_err().to_string();
     assert!(err.contains("enable pretty permalinks"), "{err}");
     assert!(!data.join("secrets/shop/woocommerce.json").exists());

@@ -449,12 +449,7 @@ async fn add_note(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, req
 }
 
 async fn list_notes(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| {
-        let mut notes = s.writes.notes.get(&id).cloned().unwrap_or_default();
-        notes.reverse();
-        Ok((StatusCode::OK, Value::Array(notes)))
-    })
-    .await
+    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.notes.get(&id))))).await
 }
 
 async fn add_refund(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
@@ -466,12 +461,7 @@ async fn add_refund(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, r
 }
 
 async fn list_refunds(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| {
-        let mut refunds = s.writes.refunds.get(&id).cloned().unwrap_or_default();
-        refunds.reverse();
-        Ok((StatusCode::OK, Value::Array(refunds)))
-    })
-    .await
+    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.refunds.get(&id))))).await
 }
 
 async fn list_customers(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
@@ -511,4 +501,9 @@ async fn create_webhook(axum::extract::State(ctx): Axum<Ctx>, request: Request) 
 
 async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
     handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body).map(|h| (StatusCode::OK, h))).await
+}
+
+/// A list as WooCommerce answers it: newest first.
+fn newest_first(items: Option<&Vec<Value>>) -> Value {
+    Value::Array(items.into_iter().flatten().rev().cloned().collect())
 }
