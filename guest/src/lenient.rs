@@ -59,6 +59,11 @@ pub fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Er
     d.deserialize_any(DecimalVisitor)
 }
 
+/// A decimal from an already-parsed JSON value, as leniently as [`decimal`].
+pub fn decimal_of(v: &serde_json::Value) -> Option<Decimal> {
+    v.deserialize_any(DecimalVisitor).ok().flatten()
+}
+
 struct BoolVisitor;
 
 impl<'de> Visitor<'de> for BoolVisitor {

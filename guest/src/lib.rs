@@ -3,6 +3,7 @@
 //! `component` is WebAssembly-specific glue.
 
 pub mod error;
+pub mod flow_settings;
 pub mod fortnox_error;
 pub mod lenient;
 pub mod map;

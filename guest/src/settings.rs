@@ -3,6 +3,7 @@
 //! record (kebab-case), which is also how they are written in the TOML file.
 
 use crate::error::MapError;
+pub use crate::flow_settings::{FlowSettings, PaymentMode, StockSource};
 use crate::map::vat::FORTNOX_RATES;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ pub struct Settings {
     pub order: OrderSettings,
     pub customer: CustomerSettings,
     pub product: ProductSettings,
+    pub flows: FlowSettings,
 }
 
 impl Default for Settings {
@@ -25,6 +27,7 @@ impl Default for Settings {
             order: OrderSettings::default(),
             customer: CustomerSettings::default(),
             product: ProductSettings::default(),
+            flows: FlowSettings::default(),
         }
     }
 }
@@ -271,6 +274,9 @@ impl Settings {
         }
         if self.product.price_list.trim().is_empty() {
             return bad("product.price-list", "must name a Fortnox price list");
+        }
+        if let Some((field, reason)) = self.flows.problem() {
+            return bad(field, &reason);
         }
         Ok(())
     }

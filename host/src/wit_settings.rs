@@ -31,6 +31,30 @@ pub fn to_wit(s: &native::Settings) -> wit::Settings {
             note_as_description: s.product.note_as_description,
             price_list: s.product.price_list.clone(),
         },
+        flows: flows(&s.flows),
+    }
+}
+
+fn flows(f: &native::FlowSettings) -> wit::FlowSettings {
+    wit::FlowSettings {
+        order_statuses: f.order_statuses.clone(),
+        overlap_minutes: f.overlap_minutes,
+        invoice_at_status: f.invoice_at_status.clone(),
+        bookkeep: f.bookkeep,
+        payment_modes: f
+            .payment_modes
+            .iter()
+            .map(|m| wit::PaymentMode { method: m.method.clone(), mode: m.mode.clone(), account: m.account })
+            .collect(),
+        paid_status: f.paid_status.clone(),
+        webshop_only: f.webshop_only,
+        active_only: f.active_only,
+        product_fields: f.product_fields.clone(),
+        stock_source: match f.stock_source {
+            native::StockSource::Disposable => wit::StockSource::Disposable,
+            native::StockSource::Warehouse => wit::StockSource::Warehouse,
+        },
+        stock_points: f.stock_points.clone(),
     }
 }
 

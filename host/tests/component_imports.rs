@@ -43,12 +43,11 @@ fn the_component_exports_the_mapping_interface() {
     assert_eq!(exports, ["woonox:connector/mapping@0.1.0"]);
 }
 
-/// The connector adds outgoing HTTP (and the WASI I/O it is built on, at 0.2.12, which
-/// also serves what the standard library imports). The world also offers the key-value
-/// store and logging; the linker drops imports a build does not use, so they join this
-/// list with the first flow that uses them.
+/// The connector adds exactly its world's imports: outgoing HTTP (and the WASI I/O it is
+/// built on, at 0.2.12, which also serves what the standard library imports), the
+/// key-value store and logging. No clock, no filesystem, no sockets.
 #[test]
-fn the_connector_component_adds_only_outgoing_http() {
+fn the_connector_component_adds_only_its_world() {
     let engine = woonox::runtime::engine().unwrap();
     let component = Component::new(&engine, woonox::runtime::BUILT_IN_CONNECTOR).unwrap();
     let mut imports: Vec<String> =
@@ -63,6 +62,8 @@ fn the_connector_component_adds_only_outgoing_http() {
             "wasi:io/error@0.2.12",
             "wasi:io/poll@0.2.12",
             "wasi:io/streams@0.2.12",
+            "wasi:keyvalue/store@0.2.0-draft",
+            "wasi:logging/logging@0.1.0-draft",
         ]
         .map(String::from),
     );

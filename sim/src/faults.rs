@@ -20,6 +20,9 @@ pub struct Faults {
     /// The next N writes are committed, then the connection breaks before the answer
     /// arrives: the case that makes duplicates elsewhere.
     pub drop_after_commit: u32,
+    /// When set, only writes to paths starting with this count for `drop_after_commit`
+    /// (e.g. "/3/orders" drops document creations and nothing else).
+    pub drop_only: Option<String>,
     /// How many of each were served, for reports.
     pub served: Served,
 }
@@ -41,8 +44,10 @@ fn take(counter: &mut u32) -> bool {
 
 pub async fn apply(faults: SharedFaults, request: Request, next: Next) -> Response {
     let is_write = !matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let path = request.uri().path().to_owned();
     let (delay, limited, failed, drop) = {
         let mut f = crate::lock(&faults);
+        let is_write = is_write && f.drop_only.as_ref().is_none_or(|p| path.starts_with(p.as_str()));
         let limited = take(&mut f.rate_limited);
         let failed = !limited && take(&mut f.server_errors);
         let drop = !limited && !failed && is_write && take(&mut f.drop_after_commit);

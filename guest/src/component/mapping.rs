@@ -164,7 +164,31 @@ pub(super) fn settings_from(s: wit::Settings) -> Result<native::Settings, wit::M
             note_as_description: p.note_as_description,
             price_list: p.price_list,
         },
+        flows: flows(s.flows),
     })
+}
+
+fn flows(f: wit::FlowSettings) -> native::FlowSettings {
+    native::FlowSettings {
+        order_statuses: f.order_statuses,
+        overlap_minutes: f.overlap_minutes,
+        invoice_at_status: f.invoice_at_status,
+        bookkeep: f.bookkeep,
+        payment_modes: f
+            .payment_modes
+            .into_iter()
+            .map(|m| native::PaymentMode { method: m.method, mode: m.mode, account: m.account })
+            .collect(),
+        paid_status: f.paid_status,
+        webshop_only: f.webshop_only,
+        active_only: f.active_only,
+        product_fields: f.product_fields,
+        stock_source: match f.stock_source {
+            wit::StockSource::Disposable => native::StockSource::Disposable,
+            wit::StockSource::Warehouse => native::StockSource::Warehouse,
+        },
+        stock_points: f.stock_points,
+    }
 }
 
 fn vat_type(v: wit::VatType) -> native::VatType {

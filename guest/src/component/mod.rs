@@ -12,6 +12,8 @@ mod mapping;
 #[cfg(feature = "connector")]
 mod sync;
 #[cfg(feature = "connector")]
+mod wasi_state;
+#[cfg(feature = "connector")]
 mod wasi_transport;
 
 struct Component;

@@ -5,12 +5,25 @@ use super::exports::woonox::connector::sync::{
     ConnectionCheck, Endpoints, Failure, Flow, Guest, Report, RunOptions, SyncError,
 };
 use super::mapping::settings_from;
+use super::wasi_state::{LogProgress, WasiKv};
 use super::wasi_transport::WasiTransport;
 use super::woonox::connector::types::Settings;
 use crate::sync::{self as native, error::SyncError as NativeError};
 
 fn endpoints(e: Endpoints) -> native::Endpoints {
     native::Endpoints { fortnox: e.fortnox, woocommerce: e.woocommerce }
+}
+
+fn native_flow(flow: Flow) -> native::Flow {
+    match flow {
+        Flow::Products => native::Flow::Products,
+        Flow::Stock => native::Flow::Stock,
+        Flow::Orders => native::Flow::Orders,
+        Flow::Customers => native::Flow::Customers,
+        Flow::Invoices => native::Flow::Invoices,
+        Flow::CreditNotes => native::Flow::CreditNotes,
+        Flow::Refunds => native::Flow::Refunds,
+    }
 }
 
 fn error(e: NativeError) -> SyncError {
@@ -31,15 +44,18 @@ impl Guest for Component {
     }
 
     fn run(flow: Flow, endpoints_: Endpoints, options: RunOptions, settings: Settings) -> Result<Report, SyncError> {
-        settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
-        let report = match flow {
-            Flow::Stock => {
-                native::stock_flow::run(&WasiTransport, &endpoints(endpoints_), options.dry_run).map_err(error)?
-            }
-            other => {
-                return Err(SyncError::NotYetSupported(format!("the {other:?} flow arrives with the flows issue")));
-            }
+        let settings = settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+        let kv = WasiKv::open().map_err(error)?;
+        let endpoints = endpoints(endpoints_);
+        let ctx = native::Ctx {
+            net: &WasiTransport,
+            kv: &kv,
+            endpoints: &endpoints,
+            settings: &settings,
+            dry_run: options.dry_run,
+            progress: &LogProgress,
         };
+        let report = native::run(&ctx, native_flow(flow)).map_err(error)?;
         Ok(Report {
             flow,
             created: report.created,

@@ -18,8 +18,9 @@ pub fn for_each(
 ) -> Result<(), SyncError> {
     let mut page = 1;
     loop {
+        let separator = if resource.contains('?') { '&' } else { '?' };
         let url = format!(
-            "{}/3/{resource}?limit={PAGE_LIMIT}&page={page}&sortby={sort_by}&sortorder=ascending",
+            "{}/3/{resource}{separator}limit={PAGE_LIMIT}&page={page}&sortby={sort_by}&sortorder=ascending",
             base.trim_end_matches('/')
         );
         let response = transport.send(&Request::get(url)).map_err(|e| SyncError::from_transport("Fortnox", e))?;

@@ -9,3 +9,25 @@ pub struct Report {
     /// (item, reason), e.g. ("SKU TS-1", "WooCommerce refused: Invalid ID.").
     pub failed: Vec<(String, String)>,
 }
+
+/// What happened to one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Skipped,
+    Failed(String),
+}
+
+impl Report {
+    pub fn add(&mut self, item: impl Into<String>, outcome: Outcome) {
+        match outcome {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Failed(why) => self.failed.push((item.into(), why)),
+        }
+    }
+}

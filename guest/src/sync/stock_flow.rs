@@ -3,13 +3,14 @@
 
 use super::report::Report;
 use super::transport::Transport;
-use super::{Endpoints, SyncError, fortnox_client, woo_batch, woo_client};
+use super::{Ctx, SyncError, fortnox_client, woo_batch, woo_client};
 use crate::model::{fortnox, woo};
 use crate::stock::{self, StockUpdate, WooLevel};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-pub fn run(transport: &dyn Transport, endpoints: &Endpoints, dry_run: bool) -> Result<Report, SyncError> {
+pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
+    let (transport, endpoints, dry_run) = (ctx.net, ctx.endpoints, ctx.dry_run);
     let mut fortnox_levels = Vec::new();
     fortnox_client::for_each(transport, &endpoints.fortnox, "articles", "Articles", "articlenumber", |a| {
         if let Some(level) = serde_json::from_value::<fortnox::Article>(a).ok().and_then(stock::fortnox_level) {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 pub const PAGE_SIZE: u32 = 100;
 
+/// `route` may carry its own query (e.g. `orders?status=processing`).
 pub fn for_each(
     transport: &dyn Transport,
     home: &str,
@@ -15,8 +16,9 @@ pub fn for_each(
 ) -> Result<(), SyncError> {
     let mut page = 1;
     loop {
+        let separator = if route.contains('?') { '&' } else { '?' };
         let url = format!(
-            "{}/wp-json/wc/v3/{route}?per_page={PAGE_SIZE}&page={page}&orderby=id&order=asc",
+            "{}/wp-json/wc/v3/{route}{separator}per_page={PAGE_SIZE}&page={page}&orderby=id&order=asc",
             home.trim_end_matches('/')
         );
         let response = transport.send(&Request::get(url)).map_err(|e| SyncError::from_transport("WooCommerce", e))?;

@@ -1,0 +1,135 @@
+//! `woonox sync orders` against the stand-ins: every eligible WooCommerce order becomes
+//! exactly one Fortnox order with the same total, buyers become one customer each, the
+//! WooCommerce order records the Fortnox number, a second run writes nothing, and a
+//! create whose answer is lost is found again instead of written twice.
+
+mod common;
+
+use common::{connect_fortnox, connect_woocommerce, data_dir, woonox};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_SECRET};
+
+fn started(articles: usize) -> (tokio::runtime::Runtime, Sim) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = rt.block_on(Sim::start(SimConfig { articles, ..SimConfig::default() })).unwrap();
+    (rt, sim)
+}
+
+fn connected(name: &str, sim: &Sim) -> std::path::PathBuf {
+    let data = data_dir(name);
+    assert_eq!(connect_woocommerce(&data, sim, WOO_CONSUMER_SECRET).status.code(), Some(0));
+    connect_fortnox(&data, sim);
+    data
+}
+
+fn sync_json(data: &std::path::Path, args: &[&str]) -> Value {
+    let out = woonox(data, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn writes(sim: &Sim) -> usize {
+    sim.log.entries().iter().filter(|e| e.is_write()).count()
+}
+
+fn eligible(sim: &Sim) -> Vec<Value> {
+    let woo = sim.woo.lock().unwrap();
+    woo.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed").cloned().collect()
+}
+
+/// Fortnox orders per WooCommerce order id, read from the external reference.
+fn fortnox_orders(sim: &Sim) -> BTreeMap<u64, Vec<Value>> {
+    let fortnox = sim.fortnox.lock().unwrap();
+    let mut by_order: BTreeMap<u64, Vec<Value>> = BTreeMap::new();
+    for doc in fortnox.documents.orders.values() {
+        let id = doc["ExternalInvoiceReference1"].as_str().unwrap().strip_prefix("woonox:woo:").unwrap();
+        by_order.entry(id.parse().unwrap()).or_default().push(doc.clone());
+    }
+    by_order
+}
+
+fn money(v: &Value) -> f64 {
+    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
+}
+
+#[test]
+fn orders_become_one_fortnox_order_each_and_a_second_run_writes_nothing() {
+    let (_rt, sim) = started(400);
+    let eligible = eligible(&sim);
+    assert!(eligible.len() > 30, "the stand-in should seed enough orders");
+    assert!(eligible.iter().any(|o| o["currency"] == "EUR"), "two currencies");
+    let data = connected("sync-orders", &sim);
+
+    sim.log.clear();
+    let dry = sync_json(&data, &["sync", "orders", "--dry-run", "--json"]);
+    assert_eq!(writes(&sim), 0, "a dry run wrote");
+    assert_eq!(dry["created"], eligible.len());
+
+    let first = sync_json(&data, &["sync", "orders", "--json"]);
+    assert_eq!(first["created"], eligible.len(), "{first}");
+    assert_eq!(first["failed"], serde_json::json!([]));
+    let documents = fortnox_orders(&sim);
+    assert_eq!(documents.len(), eligible.len());
+    let fortnox = sim.fortnox.lock().unwrap();
+    let woo = sim.woo.lock().unwrap();
+    for order in &eligible {
+        let id = order["id"].as_u64().unwrap();
+        let docs = &documents[&id];
+        assert_eq!(docs.len(), 1, "order {id} has {} Fortnox documents", docs.len());
+        let doc = &docs[0];
+        assert!((money(&doc["Total"]) - money(&order["total"])).abs() < 0.005, "order {id}: totals differ");
+        assert_eq!(doc["Currency"], order["currency"]);
+        if order["currency"] != "SEK" {
+            assert_eq!(money(&doc["CurrencyRate"]), 11.2, "the rate comes from Fortnox's currencies");
+        }
+        let customer = &fortnox.documents.customers[&doc["CustomerNumber"].as_str().unwrap().parse::<u64>().unwrap()];
+        assert_eq!(customer["Email"], order["billing"]["email"]);
+        let now = woo.orders.iter().find(|o| o["id"] == id).unwrap();
+        let meta = now["meta_data"].as_array().unwrap().iter().find(|m| m["key"] == "_fortnox_order_number").unwrap();
+        assert_eq!(meta["value"], doc["DocumentNumber"]);
+        let notes = &woo.writes.notes[&id];
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0]["note"].as_str().unwrap().contains(doc["DocumentNumber"].as_str().unwrap()));
+    }
+    let emails: BTreeSet<&str> = eligible.iter().map(|o| o["billing"]["email"].as_str().unwrap()).collect();
+    assert_eq!(fortnox.documents.customers.len(), emails.len(), "one customer per buyer");
+    drop((fortnox, woo));
+
+    sim.log.clear();
+    let second = sync_json(&data, &["sync", "orders", "--json"]);
+    assert_eq!(writes(&sim), 0, "a second run wrote: {second}");
+    assert_eq!(second["created"], 0);
+}
+
+#[test]
+fn a_create_whose_answer_is_lost_is_found_not_repeated() {
+    let (_rt, sim) = started(120);
+    let eligible = eligible(&sim);
+    let data = connected("sync-orders-drop", &sim);
+    {
+        let mut faults = sim.fortnox_faults.lock().unwrap();
+        faults.drop_only = Some("/3/orders".into());
+        faults.drop_after_commit = 1;
+    }
+    let first = woonox(&data, &["sync", "orders"]);
+    assert_eq!(first.status.code(), Some(1), "the lost answer stops the run");
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("run it again"), "{stderr}");
+    assert_eq!(fortnox_orders(&sim).len(), 1, "the first create was committed");
+
+    let second = sync_json(&data, &["sync", "orders", "--json"]);
+    assert_eq!(second["failed"], serde_json::json!([]), "{second}");
+    let documents = fortnox_orders(&sim);
+    assert_eq!(documents.len(), eligible.len());
+    assert!(documents.values().all(|d| d.len() == 1), "a Woo order has two Fortnox documents");
+    let searched =
+        sim.log.entries().iter().any(|e| e.path == "/3/orders" && e.query.contains("externalinvoicereference1"));
+    assert!(searched, "the rerun looked before writing");
+}
