@@ -5,39 +5,10 @@
 
 mod common;
 
-use common::{connect_fortnox, connect_woocommerce, data_dir, woonox};
+use common::{connected, started, sync_json, woonox, writes};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_SECRET};
-
-fn started(articles: usize) -> (tokio::runtime::Runtime, Sim) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let sim = rt.block_on(Sim::start(SimConfig { articles, ..SimConfig::default() })).unwrap();
-    (rt, sim)
-}
-
-fn connected(name: &str, sim: &Sim) -> std::path::PathBuf {
-    let data = data_dir(name);
-    assert_eq!(connect_woocommerce(&data, sim, WOO_CONSUMER_SECRET).status.code(), Some(0));
-    connect_fortnox(&data, sim);
-    data
-}
-
-fn sync_json(data: &std::path::Path, args: &[&str]) -> Value {
-    let out = woonox(data, args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn writes(sim: &Sim) -> usize {
-    sim.log.entries().iter().filter(|e| e.is_write()).count()
-}
+use woonox_sim::Sim;
 
 fn eligible(sim: &Sim) -> Vec<Value> {
     let woo = sim.woo.lock().unwrap();

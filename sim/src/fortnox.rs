@@ -512,17 +512,19 @@ async fn list_invoices(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     listed(&state, &headers, &q, "Invoices", |s| {
-        s        .documents
-        .invoices
-        .values()
-        .filter(|i| matches(i, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
-        .filter(|i| matches(i, "ExternalInvoiceReference2", q.get("externalinvoicereference2")))
-        .filter(|i| q.get("credit").is_none_or(|c| (c == "true") == (i["Credit"] == true)))
+        // List items carry the spec's InvoiceListItem fields only: no Credit, no rows.
+        s.documents
+            .invoices
+            .values()
+            .filter(|i| matches(i, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
+            .filter(|i| matches(i, "ExternalInvoiceReference2", q.get("externalinvoicereference2")))
+            .filter(|i| q.get("credit").is_none_or(|c| (c == "true") == (i["Credit"] == true)))
         .map(|i| {
             json!({ "DocumentNumber": i["DocumentNumber"], "CustomerNumber": i["CustomerNumber"],
                     "ExternalInvoiceReference1": i["ExternalInvoiceReference1"], "ExternalInvoiceReference2": i["ExternalInvoiceReference2"],
                     "Total": i["Total"].to_string(), "Balance": i["Balance"].to_string(), "Booked": i["Booked"],
-                    "Cancelled": i["Cancelled"], "Credit": i["Credit"].to_string(), "FinalPayDate": i["FinalPayDate"] })
+                    "Cancelled": i["Cancelled"], "FinalPayDate": i["FinalPayDate"], "InvoiceDate": i["InvoiceDate"],
+                    "Currency": i["Currency"], "CurrencyRate": i["CurrencyRate"] })
         })
             .collect()
     })

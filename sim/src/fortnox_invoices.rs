@@ -33,7 +33,9 @@ impl Documents {
         invoice.insert("DocumentNumber".into(), json!(number.to_string()));
         invoice.entry("InvoiceDate").or_insert(json!(today()));
         invoice.insert("Balance".into(), invoice["Total"].clone());
-        for (k, v) in [("Booked", json!(false)), ("Cancelled", json!(false)), ("Credit", json!(false))] {
+        // An invoice that comes to less than zero is a credit invoice.
+        let credit = amount(&invoice["Total"]) < 0.0;
+        for (k, v) in [("Booked", json!(false)), ("Cancelled", json!(false)), ("Credit", json!(credit))] {
             invoice.entry(k).or_insert(v);
         }
         for k in ["CreditInvoiceReference", "InvoiceReference"] {

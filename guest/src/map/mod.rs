@@ -4,6 +4,7 @@ pub mod customer;
 pub mod document_total;
 pub mod order;
 pub mod product;
+pub mod refund;
 pub mod rows;
 pub mod text;
 pub mod vat;

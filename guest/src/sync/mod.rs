@@ -5,13 +5,17 @@
 
 pub mod api;
 pub mod check;
+pub mod credit_notes_flow;
 pub mod cursor;
 pub mod customers;
 pub mod error;
 pub mod fortnox_client;
+pub mod invoices_flow;
 pub mod links;
 pub mod order_follow_up;
 pub mod orders_flow;
+pub mod our_invoices;
+pub mod refunds_flow;
 pub mod report;
 pub mod state;
 pub mod stock_flow;
@@ -78,6 +82,9 @@ pub fn run(ctx: &Ctx, flow: Flow) -> Result<report::Report, SyncError> {
         Flow::Stock => stock_flow::run(ctx),
         Flow::Orders => orders_flow::run(ctx),
         Flow::Customers => customers::run(ctx),
+        Flow::Refunds => refunds_flow::run(ctx),
+        Flow::Invoices => invoices_flow::run(ctx),
+        Flow::CreditNotes => credit_notes_flow::run(ctx),
         other => Err(SyncError::Interrupted(format!("the {other:?} flow is not in this build yet"))),
     }
 }

@@ -1,6 +1,9 @@
 //! Shared by the binary's end-to-end tests: run `woonox`, and connect it to the stand-ins
 //! the way a user does.
 
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -66,4 +69,32 @@ pub fn connect_fortnox(data: &Path, sim: &Sim) -> String {
     assert!(page.contains("connected to Fortnox"), "{page}");
     assert!(connect.wait().unwrap().success());
     consent_url
+}
+
+/// A stand-in pair with `articles` seeded articles (and orders over them), on its own runtime.
+pub fn started(articles: usize) -> (tokio::runtime::Runtime, Sim) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sim = rt.block_on(Sim::start(woonox_sim::SimConfig { articles, ..Default::default() })).unwrap();
+    (rt, sim)
+}
+
+/// A data directory connected to both stand-ins.
+pub fn connected(name: &str, sim: &Sim) -> PathBuf {
+    let data = data_dir(name);
+    assert_eq!(connect_woocommerce(&data, sim, woonox_sim::WOO_CONSUMER_SECRET).status.code(), Some(0));
+    connect_fortnox(&data, sim);
+    data
+}
+
+/// Runs a `--json` sync that must succeed; answers its report (the last flow's line).
+pub fn sync_json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let out = woonox(data, args);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
+}
+
+/// Write calls (anything but GET) the stand-ins served since the log was cleared.
+pub fn writes(sim: &Sim) -> usize {
+    sim.log.entries().iter().filter(|e| e.is_write()).count()
 }

@@ -1,0 +1,71 @@
+//! The invoices flow, Fortnox → WooCommerce: each invoice of a linked order is recorded on
+//! the order (meta and a note), and once it is fully paid the order moves to the paid
+//! status, if one is set. Every step is recorded in the order's link and done once.
+
+use super::links::{self, OrderLink};
+use super::order_follow_up::note;
+use super::our_invoices::{self, OurInvoice};
+use super::report::{Outcome, Report};
+use super::{Ctx, SyncError, api, api::Service};
+use crate::lenient::decimal_of;
+use serde_json::json;
+
+pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
+    let invoices: Vec<OurInvoice> = our_invoices::list(ctx)?.into_iter().filter(|i| !i.is_credit()).collect();
+    let mut report = Report::default();
+    for (i, invoice) in invoices.iter().enumerate() {
+        ctx.progress.step("invoices", i as u64 + 1, invoices.len() as u64);
+        let outcome = match links::load(ctx.kv, invoice.order_id)? {
+            None => Outcome::Skipped,
+            Some(link) => one(ctx, invoice, link)?,
+        };
+        report.add(format!("invoice {}", invoice.number()), outcome);
+    }
+    Ok(report)
+}
+
+fn one(ctx: &Ctx, invoice: &OurInvoice, mut link: OrderLink) -> Result<Outcome, SyncError> {
+    let number = invoice.number().to_owned();
+    let before = link.clone();
+    // An invoice made in Fortnox from the linked order joins the link.
+    if link.invoice.is_none() {
+        link.invoice = Some(number.clone());
+    }
+    if link.invoice.as_deref() != Some(&number) {
+        return Ok(Outcome::Skipped);
+    }
+    let order = json!({ "id": invoice.order_id });
+    if !link.invoice_noted {
+        if let Err(why) = note(ctx, &order, "invoice", &number)? {
+            return Ok(Outcome::Failed(why));
+        }
+        link.invoice_noted = true;
+    }
+    if let Some(status) = ctx.settings.flows.paid_status.as_deref()
+        && !link.paid_status_set
+        && paid(invoice)
+    {
+        if !ctx.dry_run {
+            let url = ctx.woo(&format!("orders/{}", invoice.order_id));
+            if let Err(why) = api::write(ctx.net, Service::Woo, "PUT", &url, Some(&json!({ "status": status })))? {
+                return Ok(Outcome::Failed(why));
+            }
+        }
+        link.paid_status_set = true;
+    }
+    if link == before {
+        return Ok(Outcome::Unchanged);
+    }
+    if !ctx.dry_run {
+        links::save(ctx.kv, invoice.order_id, &link)?;
+    }
+    Ok(Outcome::Updated)
+}
+
+/// Fully paid: `FinalPayDate` set, or nothing left to pay (and not cancelled).
+fn paid(invoice: &OurInvoice) -> bool {
+    let item = &invoice.list_item;
+    let final_pay_date = item["FinalPayDate"].as_str().is_some_and(|d| d.trim().len() == 10);
+    let balance_zero = decimal_of(&item["Balance"]).is_some_and(|b| b.is_zero());
+    item["Cancelled"] != true && (final_pay_date || balance_zero)
+}

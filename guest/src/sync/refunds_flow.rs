@@ -1,0 +1,215 @@
+//! The refunds flow, WooCommerce → Fortnox. A refund of a whole order whose document is
+//! unbooked and unpaid cancels the document; any other refund becomes a credit invoice of
+//! only the refunded lines (several per invoice are fine), carrying the refund in
+//! `ExternalInvoiceReference2`. A refund woonox made from a Fortnox credit is never sent
+//! back.
+
+use super::api::{self, Service, encode};
+use super::cursor::Cursor;
+use super::links::{self, OrderLink};
+use super::report::{Outcome, Report};
+use super::state::{self, clear_pending, is_pending, mark_pending};
+use super::{Ctx, SyncError, woo_client};
+use crate::lenient::decimal_of;
+use crate::map::order::external_reference;
+use crate::map::refund::{FROM_FORTNOX, map_refund};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// What became of a WooCommerce refund.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefundLink {
+    pub credit_invoice: Option<String>,
+    pub cancelled: Option<String>,
+    /// Made by woonox from this Fortnox credit invoice.
+    pub from_fortnox: Option<String>,
+}
+
+pub fn refund_key(refund_id: u64) -> String {
+    format!("refund:{refund_id}")
+}
+
+/// `ExternalInvoiceReference2` of the credit invoice for a refund.
+pub fn refund_reference(store_id: &str, refund_id: u64) -> String {
+    format!("woonox:{store_id}:refund:{refund_id}")
+}
+
+pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
+    let mut cursor = Cursor::load(ctx.kv, "refunds")?;
+    let mut route = "orders?status=any&dates_are_gmt=true".to_owned();
+    if let Some(since) = cursor.since_woo(ctx.settings.flows.overlap_minutes) {
+        route.push_str(&format!("&modified_after={since}"));
+    }
+    let mut orders = Vec::new();
+    woo_client::for_each(ctx.net, &ctx.endpoints.woocommerce, &route, |o| {
+        if o["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
+            orders.push(o);
+        }
+    })?;
+    let mut report = Report::default();
+    for (i, order) in orders.iter().enumerate() {
+        ctx.progress.step("refunds", i as u64 + 1, orders.len() as u64);
+        let modified = order["date_modified_gmt"].as_str().unwrap_or_default();
+        let before = report.failed.len();
+        order_refunds(ctx, order, &mut report)?;
+        if report.failed.len() > before {
+            cursor.hold(modified);
+        } else {
+            cursor.saw(modified);
+        }
+    }
+    if !ctx.dry_run {
+        cursor.save(ctx.kv)?;
+    }
+    Ok(report)
+}
+
+fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<(), SyncError> {
+    let id = order["id"].as_u64().unwrap_or(0);
+    let summaries = order["refunds"].as_array().cloned().unwrap_or_default();
+    let mut new = Vec::new();
+    for summary in &summaries {
+        let refund_id = summary["id"].as_u64().unwrap_or(0);
+        match state::load::<RefundLink>(ctx.kv, &refund_key(refund_id))? {
+            Some(_) => report.add(format!("refund {refund_id}"), Outcome::Unchanged),
+            None => new.push(refund_id),
+        }
+    }
+    if new.is_empty() {
+        return Ok(());
+    }
+    let Some(link) = links::load(ctx.kv, id)? else {
+        for refund_id in new {
+            report.add(format!("refund {refund_id}"), Outcome::Skipped);
+        }
+        return Ok(());
+    };
+    let refunds = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{id}/refunds")))?.unwrap_or_default();
+    // Cancelling is right only if no earlier refund was credited already.
+    let whole_order =
+        new.len() == summaries.len() && refunded_total(&summaries) >= decimal_of(&order["total"]).unwrap_or_default();
+    for refund_id in new {
+        let Some(refund) = refunds.as_array().into_iter().flatten().find(|r| r["id"] == refund_id) else {
+            continue;
+        };
+        let item = format!("refund {refund_id} of order {id}");
+        let outcome = one(ctx, order, &link, refund, whole_order)?;
+        report.add(item, outcome);
+    }
+    Ok(())
+}
+
+fn refunded_total(summaries: &[Value]) -> rust_decimal::Decimal {
+    summaries.iter().filter_map(|r| decimal_of(&r["total"])).map(|t| t.abs()).sum()
+}
+
+fn one(ctx: &Ctx, order: &Value, link: &OrderLink, refund: &Value, whole: bool) -> Result<Outcome, SyncError> {
+    let refund_id = refund["id"].as_u64().unwrap_or(0);
+    let key = refund_key(refund_id);
+    if refund["reason"].as_str().is_some_and(|r| r.contains(FROM_FORTNOX)) {
+        if !ctx.dry_run {
+            state::save(ctx.kv, &key, &RefundLink { from_fortnox: Some(String::new()), ..RefundLink::default() })?;
+        }
+        return Ok(Outcome::Skipped);
+    }
+    let Some(invoice) = link.invoice.clone() else {
+        return order_only(ctx, link, &key, whole);
+    };
+    let Some(current) = api::get(ctx.net, Service::Fortnox, &ctx.fortnox(&format!("invoices/{invoice}")))? else {
+        return Ok(Outcome::Failed(format!("Fortnox invoice {invoice} no longer exists")));
+    };
+    let current = &current["Invoice"];
+    let unpaid = decimal_of(&current["Balance"]) == decimal_of(&current["Total"]);
+    if current["Cancelled"] == true {
+        return record(ctx, &key, RefundLink { cancelled: Some(invoice), ..RefundLink::default() });
+    }
+    if whole && current["Booked"] != true && unpaid {
+        return cancel(ctx, &key, &format!("invoices/{invoice}/cancel"), invoice);
+    }
+    credit(ctx, order, refund, current)
+}
+
+/// The order was never invoiced: a whole refund cancels it; a partial one waits for the
+/// invoice (Fortnox credits invoices, not orders).
+fn order_only(ctx: &Ctx, link: &OrderLink, key: &str, whole: bool) -> Result<Outcome, SyncError> {
+    let Some(number) = link.order.clone() else { return Ok(Outcome::Skipped) };
+    if link.cancelled {
+        return record(ctx, key, RefundLink { cancelled: Some(number), ..RefundLink::default() });
+    }
+    if whole {
+        return cancel(ctx, key, &format!("orders/{number}/cancel"), number);
+    }
+    Ok(Outcome::Failed(format!(
+        "Fortnox order {number} is not invoiced yet, and Fortnox credits only invoices: woonox credits this refund once \
+         the order is invoiced (see flows.invoice-at-status)"
+    )))
+}
+
+fn cancel(ctx: &Ctx, key: &str, path: &str, number: String) -> Result<Outcome, SyncError> {
+    if ctx.dry_run {
+        return Ok(Outcome::Updated);
+    }
+    if let Err(why) = api::write(ctx.net, Service::Fortnox, "PUT", &ctx.fortnox(path), None)? {
+        return Ok(Outcome::Failed(format!("Fortnox document {number} could not be cancelled: {why}")));
+    }
+    record(ctx, key, RefundLink { cancelled: Some(number), ..RefundLink::default() })?;
+    Ok(Outcome::Updated)
+}
+
+fn record(ctx: &Ctx, key: &str, link: RefundLink) -> Result<Outcome, SyncError> {
+    if !ctx.dry_run {
+        state::save(ctx.kv, key, &link)?;
+    }
+    Ok(Outcome::Unchanged)
+}
+
+/// A credit invoice of the refunded lines. A pending marker makes a rerun after a lost
+/// answer search by `ExternalInvoiceReference2` first.
+fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Result<Outcome, SyncError> {
+    let refund_id = refund["id"].as_u64().unwrap_or(0);
+    let key = refund_key(refund_id);
+    let reference = refund_reference(&ctx.settings.store_id, refund_id);
+    if is_pending(ctx.kv, &key)?
+        && let Some(number) = find_credit(ctx, &reference)?
+    {
+        state::save(ctx.kv, &key, &RefundLink { credit_invoice: Some(number), ..RefundLink::default() })?;
+        clear_pending(ctx.kv, &key)?;
+        return Ok(Outcome::Created);
+    }
+    let customer = original["CustomerNumber"].as_str();
+    let mapped = match map_refund(&refund.to_string(), &order.to_string(), customer, ctx.settings) {
+        Ok(m) => m,
+        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+    };
+    if ctx.dry_run {
+        return Ok(Outcome::Created);
+    }
+    let mut body = mapped.body;
+    let number = original["DocumentNumber"].as_str().unwrap_or_default();
+    let id = order["id"].as_u64().unwrap_or(0);
+    let invoice = body["Invoice"].as_object_mut().expect("map_refund builds an Invoice");
+    invoice.insert("ExternalInvoiceReference1".into(), json!(external_reference(&ctx.settings.store_id, id)));
+    invoice.insert("ExternalInvoiceReference2".into(), json!(reference));
+    invoice
+        .insert("Remarks".into(), json!(format!("Kredit av faktura {number} (WooCommerce-återbetalning {refund_id})")));
+    mark_pending(ctx.kv, &key)?;
+    let answer = api::write(ctx.net, Service::Fortnox, "POST", &ctx.fortnox("invoices"), Some(&body))?;
+    let created = match answer {
+        Ok(a) => a["Invoice"]["DocumentNumber"].as_str().unwrap_or_default().to_owned(),
+        Err(why) => {
+            clear_pending(ctx.kv, &key)?;
+            return Ok(Outcome::Failed(format!("the credit invoice was refused: {why}")));
+        }
+    };
+    state::save(ctx.kv, &key, &RefundLink { credit_invoice: Some(created), ..RefundLink::default() })?;
+    clear_pending(ctx.kv, &key)?;
+    Ok(Outcome::Created)
+}
+
+fn find_credit(ctx: &Ctx, reference: &str) -> Result<Option<String>, SyncError> {
+    let url = ctx.fortnox(&format!("invoices?externalinvoicereference2={}", encode(reference)));
+    let list = api::get(ctx.net, Service::Fortnox, &url)?.unwrap_or_default();
+    let found = list["Invoices"].as_array().into_iter().flatten().find(|i| i["ExternalInvoiceReference2"] == reference);
+    Ok(found.and_then(|i| i["DocumentNumber"].as_str()).map(str::to_owned))
+}
