@@ -3,9 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The fields the products flow can write; the default writes them all.
+/// The fields the products flow can write.
 pub const PRODUCT_FIELDS: [&str; 8] =
     ["name", "description", "price", "stock", "status", "ean", "weight", "dimensions"];
+
+/// Written by default: what Fortnox's article list carries. The others need one more
+/// Fortnox call per changed article.
+pub const DEFAULT_PRODUCT_FIELDS: [&str; 5] = ["name", "price", "stock", "status", "ean"];
+
+/// Fields only the full article has (not its list item).
+pub const FULL_ARTICLE_FIELDS: [&str; 3] = ["description", "weight", "dimensions"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -41,7 +48,7 @@ pub struct FlowSettings {
     pub webshop_only: bool,
     /// Only active Fortnox articles. Default true.
     pub active_only: bool,
-    /// What the products flow writes. Default all of [`PRODUCT_FIELDS`].
+    /// What the products flow writes. Default [`DEFAULT_PRODUCT_FIELDS`].
     pub product_fields: Vec<String>,
     /// `disposable` (default) or `warehouse`.
     pub stock_source: StockSource,
@@ -60,7 +67,7 @@ impl Default for FlowSettings {
             paid_status: None,
             webshop_only: true,
             active_only: true,
-            product_fields: PRODUCT_FIELDS.iter().map(|f| f.to_string()).collect(),
+            product_fields: DEFAULT_PRODUCT_FIELDS.iter().map(|f| f.to_string()).collect(),
             stock_source: StockSource::Disposable,
             stock_points: Vec::new(),
         }

@@ -78,6 +78,14 @@ impl State {
     }
 
     /// Forgets the requests counted so far (for tests that are not about pacing).
+    /// Changes an article's price-list price (as a merchant would), stamping it modified.
+    pub fn set_price(&mut self, number: &str, price: f64) {
+        if let Some(article) = self.articles.get_mut(number) {
+            article["SalesPrice"] = json!(price);
+            touch(self, number);
+        }
+    }
+
     pub fn reset_rate_windows(&mut self) {
         self.windows.clear();
     }
@@ -115,6 +123,7 @@ pub fn router(state: Shared) -> Router {
         .route("/oauth-v1/token", post(token))
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
+        .route("/3/prices", get(list_prices))
         .route("/3/prices/{list}/{number}", get(get_price))
         .route("/3/customers", get(list_customers).post(create_customer))
         .route("/3/customers/{number}", get(get_customer))
@@ -253,11 +262,24 @@ async fn list_articles(
         Some(Some(since)) => Some(since),
         None => None,
     };
+    let wanted_state = match q.get("filter").map(String::as_str) {
+        None => None,
+        Some("active") => Some(true),
+        Some("inactive") => Some(false),
+        Some(_) => return error(StatusCode::BAD_REQUEST, 2000588, "Ogiltigt filter"),
+    };
+    let state_matches = |a: &&Value| wanted_state.is_none_or(|w| (a["Active"] != false) == w);
     let changed = |a: &&Value| {
         since.as_ref().is_none_or(|t| s.modified.get(a["ArticleNumber"].as_str().unwrap_or("")).is_some_and(|m| m >= t))
     };
-    let items: Vec<Value> =
-        s.articles.values().filter(|a| matches(a, "ArticleNumber", needle)).filter(changed).map(list_item).collect();
+    let items: Vec<Value> = s
+        .articles
+        .values()
+        .filter(|a| matches(a, "ArticleNumber", needle))
+        .filter(state_matches)
+        .filter(changed)
+        .map(list_item)
+        .collect();
     page_of(items, "Articles", &q)
 }
 
@@ -367,6 +389,23 @@ async fn update_article(
     }
     touch(&mut s, &number);
     Json(json!({ "Article": s.articles[&number] })).into_response()
+}
+
+/// Every price of every price list (only list "A", first tier, here), paged like any list.
+async fn list_prices(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    listed(&state, &headers, &q, "Prices", |s| {
+        s.articles
+            .values()
+            .map(|a| {
+                json!({ "ArticleNumber": a["ArticleNumber"], "PriceList": "A", "FromQuantity": 0,
+                        "Price": a["SalesPrice"], "Percent": 0, "Date": "2026-11-01" })
+            })
+            .collect()
+    })
 }
 
 /// The first-tier price of an article in a price list. Only list "A" exists here, holding

@@ -15,8 +15,8 @@ pub fn for_each(
     key: &str,
     sort_by: &str,
     mut each: impl FnMut(Value),
-) -> Result<(), SyncError> {
-    let mut page = 1;
+) -> Result<Option<String>, SyncError> {
+    let (mut page, mut date) = (1, None);
     loop {
         let separator = if resource.contains('?') { '&' } else { '?' };
         let url = format!(
@@ -27,13 +27,16 @@ pub fn for_each(
         if response.status != 200 {
             return Err(SyncError::fortnox(response.status, &response.text()));
         }
+        if page == 1 {
+            date = response.header("date").map(str::to_owned);
+        }
         let body: Value = serde_json::from_slice(&response.body)
             .map_err(|e| SyncError::Interrupted(format!("Fortnox sent a {resource} page that is not JSON: {e}")))?;
         let items = body.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
         items.into_iter().for_each(&mut each);
         let total_pages = body["MetaInformation"]["@TotalPages"].as_u64().unwrap_or(1);
         if page >= total_pages {
-            return Ok(());
+            return Ok(date);
         }
         page += 1;
     }

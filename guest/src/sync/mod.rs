@@ -15,6 +15,7 @@ pub mod links;
 pub mod order_follow_up;
 pub mod orders_flow;
 pub mod our_invoices;
+pub mod products_flow;
 pub mod refunds_flow;
 pub mod report;
 pub mod state;
@@ -79,12 +80,12 @@ pub enum Flow {
 /// Runs one flow.
 pub fn run(ctx: &Ctx, flow: Flow) -> Result<report::Report, SyncError> {
     match flow {
+        Flow::Products => products_flow::run(ctx),
         Flow::Stock => stock_flow::run(ctx),
         Flow::Orders => orders_flow::run(ctx),
         Flow::Customers => customers::run(ctx),
         Flow::Refunds => refunds_flow::run(ctx),
         Flow::Invoices => invoices_flow::run(ctx),
         Flow::CreditNotes => credit_notes_flow::run(ctx),
-        other => Err(SyncError::Interrupted(format!("the {other:?} flow is not in this build yet"))),
     }
 }

@@ -15,8 +15,20 @@ pub fn update(
     route: &str,
     updates: &[Value],
 ) -> Result<Vec<Option<String>>, SyncError> {
-    let mut outcome = Vec::with_capacity(updates.len());
-    for chunk in updates.chunks(BATCH_LIMIT) {
+    Ok(send(transport, home, route, "update", updates)?.into_iter().map(Result::err).collect())
+}
+
+/// Like [`update`] with `op` "create" or "update"; answers each item as WooCommerce
+/// returned it, or why it was refused.
+pub fn send(
+    transport: &dyn Transport,
+    home: &str,
+    route: &str,
+    op: &str,
+    items: &[Value],
+) -> Result<Vec<Result<Value, String>>, SyncError> {
+    let mut outcome = Vec::with_capacity(items.len());
+    for chunk in items.chunks(BATCH_LIMIT) {
         let url = format!("{}/wp-json/wc/v3/{route}", home.trim_end_matches('/'));
         let request = Request {
             method: "POST",
@@ -25,7 +37,7 @@ pub fn update(
                 ("content-type".into(), "application/json".into()),
                 ("accept".into(), "application/json".into()),
             ],
-            body: Some(json!({ "update": chunk }).to_string().into_bytes()),
+            body: Some(json!({ op: chunk }).to_string().into_bytes()),
         };
         let response = transport.send(&request).map_err(|e| SyncError::from_transport("WooCommerce", e))?;
         if response.status != 200 {
@@ -34,13 +46,16 @@ pub fn update(
         let answer: Value = serde_json::from_slice(&response.body).map_err(|e| {
             SyncError::Interrupted(format!("WooCommerce answered a batch with something that is not JSON: {e}"))
         })?;
-        let items = answer["update"].as_array().cloned().unwrap_or_default();
+        let answered = answer[op].as_array().cloned().unwrap_or_default();
         for i in 0..chunk.len() {
-            let error = items.get(i).and_then(|item| item.get("error")).map(|e| {
-                let parsed = WooError::parse(400, &e.to_string());
-                format!("WooCommerce refused it: {} ({})", parsed.message.trim_end_matches('.'), parsed.code)
+            let item = answered.get(i).cloned().unwrap_or(Value::Null);
+            outcome.push(match item.get("error") {
+                Some(e) => {
+                    let parsed = WooError::parse(400, &e.to_string());
+                    Err(format!("WooCommerce refused it: {} ({})", parsed.message.trim_end_matches('.'), parsed.code))
+                }
+                None => Ok(item),
             });
-            outcome.push(error);
         }
     }
     Ok(outcome)
