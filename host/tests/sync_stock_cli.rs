@@ -81,3 +81,22 @@ fn stock_is_written_once_and_then_never_again() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("unchanged") && text.lines().any(|l| l.starts_with("stock")), "{text}");
 }
+
+/// With the warehouse module, levels are the available stock of the named stock points
+/// (the stand-in keeps three quarters of each article's stock at MAIN, the rest at SHOP).
+#[test]
+fn the_warehouse_source_sums_the_named_stock_points() {
+    let (_rt, sim) = common::started(60);
+    let data = common::connected("sync-stock-warehouse", &sim);
+    let settings = data.join("settings.toml");
+    std::fs::write(&settings, "[flows]\nstock-source = \"warehouse\"\nstock-points = [\"MAIN\"]\n").unwrap();
+    let settings = settings.to_string_lossy().into_owned();
+    let report = common::sync_json(&data, &["--settings", &settings, "sync", "stock", "--json"]);
+    assert_eq!(report["failed"], serde_json::json!([]), "{report}");
+    let (woo, fortnox) = (sim.woo.lock().unwrap(), sim.fortnox.lock().unwrap());
+    for p in woo.products.iter().filter(|p| p["type"] == "simple") {
+        let stock = fortnox.articles[p["sku"].as_str().unwrap()]["QuantityInStock"].as_f64().unwrap();
+        assert_eq!(p["stock_quantity"].as_f64(), Some((stock * 0.75).floor()), "{p}");
+    }
+    assert!(sim.log.entries().iter().any(|e| e.path == "/api/warehouse/status-v1/stockbalance"));
+}

@@ -1,11 +1,15 @@
 //! The stock flow, Fortnox → WooCommerce: read both sides, write absolute levels only
 //! where they differ (never read-modify-write), products and variations alike.
 
+use super::api::{self, Service, encode};
 use super::report::Report;
 use super::transport::Transport;
 use super::{Ctx, SyncError, fortnox_client, woo_batch, woo_client};
+use crate::flow_settings::StockSource;
+use crate::lenient::decimal_of;
 use crate::model::{fortnox, woo};
-use crate::stock::{self, StockUpdate, WooLevel};
+use crate::stock::{self, FortnoxLevel, StockUpdate, WooLevel};
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -17,6 +21,9 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
             fortnox_levels.push(level);
         }
     })?;
+    if ctx.settings.flows.stock_source == StockSource::Warehouse {
+        warehouse_levels(ctx, &mut fortnox_levels)?;
+    }
     let woo_levels = woo_levels(transport, &endpoints.woocommerce)?;
     let plan = stock::reconcile(&fortnox_levels, &woo_levels);
     let stocked: std::collections::BTreeSet<&str> =
@@ -33,6 +40,39 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     }
     write(transport, &endpoints.woocommerce, &plan.updates, &mut report)?;
     Ok(report)
+}
+
+/// With the warehouse module, the available stock summed over the configured stock
+/// points (all when none are named) replaces each stocked article's quantity; an article
+/// the warehouse does not list has none.
+fn warehouse_levels(ctx: &Ctx, levels: &mut [FortnoxLevel]) -> Result<(), SyncError> {
+    let points = &ctx.settings.flows.stock_points;
+    let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    let stocked: Vec<&str> = levels.iter().filter(|l| l.quantity.is_some()).map(|l| l.sku.as_str()).collect();
+    for chunk in stocked.chunks(100) {
+        let ids: Vec<String> = chunk.iter().map(|s| encode(s)).collect();
+        let mut url = format!(
+            "{}/api/warehouse/status-v1/stockbalance?itemIds={}",
+            ctx.endpoints.fortnox.trim_end_matches('/'),
+            ids.join(",")
+        );
+        if !points.is_empty() {
+            let codes: Vec<String> = points.iter().map(|p| encode(p)).collect();
+            url.push_str(&format!("&stockPointCodes={}", codes.join(",")));
+        }
+        let rows = api::get(ctx.net, Service::Fortnox, &url)?.unwrap_or_default();
+        for row in rows.as_array().into_iter().flatten() {
+            let point = row["stockPointCode"].as_str().unwrap_or_default();
+            if points.is_empty() || points.iter().any(|p| p == point) {
+                let available = decimal_of(&row["availableStock"]).unwrap_or_default();
+                *sums.entry(row["itemId"].as_str().unwrap_or_default().to_owned()).or_default() += available;
+            }
+        }
+    }
+    for level in levels.iter_mut().filter(|l| l.quantity.is_some()) {
+        level.quantity = Some(sums.get(&level.sku).copied().unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// Every product, and every variation of every variable product.
