@@ -11,6 +11,11 @@ impl crate::connector_bindings::wasi::logging::logging::Host for HostState {
         message: String,
     ) {
         use crate::connector_bindings::wasi::logging::logging::Level;
+        if context == "progress"
+            && let Some(sink) = &self.connection.progress
+        {
+            return sink(&message);
+        }
         let connection = &self.connection.name;
         match level {
             Level::Trace => tracing::trace!(connection, context, "{message}"),

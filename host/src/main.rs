@@ -238,7 +238,8 @@ fn run(cli: Cli) -> Result<()> {
                 cli::sync::run(&paths, &source, args, &settings).await
             }
             Command::Sim { fortnox_port, woo_port, seed, articles } => {
-                cli::sim::run(woonox_sim::SimConfig { seed, articles, fortnox_port, woo_port }).await
+                cli::sim::run(woonox_sim::SimConfig { seed, articles, fortnox_port, woo_port, ..Default::default() })
+                    .await
             }
             command => map(command, &cli.plugin, &paths, &settings).await,
         }

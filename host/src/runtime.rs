@@ -60,12 +60,17 @@ pub struct Runtime {
     stop_ticker: Arc<AtomicBool>,
 }
 
-/// What one call may use of one connection: its network policy and its state.
-#[derive(Default)]
+/// Told each progress step a flow reports, e.g. "orders 12/340".
+pub type ProgressSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// What one call may use of one connection: its network policy, its state, and where its
+/// progress goes.
+#[derive(Default, Clone)]
 pub struct ConnectionContext {
     pub name: String,
     pub net: Arc<ConnectionNet>,
     pub store: Option<Arc<StateStore>>,
+    pub progress: Option<ProgressSink>,
 }
 
 /// What a store holds: an empty WASI context (no environment, no files, no sockets),

@@ -60,6 +60,7 @@ async fn context(sim: &Sim) -> Arc<ConnectionContext> {
             ..Default::default()
         }),
         store: Some(Arc::new(Store::in_memory().unwrap())),
+        progress: None,
     })
 }
 

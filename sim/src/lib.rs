@@ -32,6 +32,10 @@ pub struct SimConfig {
     /// Seeds the generated catalog; the same seed gives the same data.
     pub seed: u64,
     pub articles: usize,
+    /// WooCommerce orders to seed; `None`: a quarter of the articles, at most 500.
+    pub orders: Option<usize>,
+    /// Partial refunds already made in the store, each of one unit of an order's first line.
+    pub refunds: usize,
     /// 0 picks a free port.
     pub fortnox_port: u16,
     pub woo_port: u16,
@@ -39,7 +43,7 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 1, articles: 40, fortnox_port: 0, woo_port: 0 }
+        SimConfig { seed: 1, articles: 40, orders: None, refunds: 0, fortnox_port: 0, woo_port: 0 }
     }
 }
 
@@ -68,7 +72,8 @@ impl Sim {
         let catalog = seed::catalog(config.seed, config.articles);
         let log = log::RequestLog::default();
         let fortnox = Arc::new(Mutex::new(fortnox::State::new(&catalog)));
-        let woo = Arc::new(Mutex::new(woo::State::new(&catalog)));
+        let orders = config.orders.unwrap_or((config.articles / 4).clamp(1, 500));
+        let woo = Arc::new(Mutex::new(woo::State::new(&catalog, orders, config.refunds)));
         let (fortnox_faults, woo_faults) = (faults::SharedFaults::default(), faults::SharedFaults::default());
         let (fortnox_addr, f) =
             serve(config.fortnox_port, layered(fortnox::router(fortnox.clone()), "fortnox", &fortnox_faults, &log))

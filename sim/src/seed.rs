@@ -32,15 +32,14 @@ pub fn catalog(seed: u64, count: usize) -> Vec<Item> {
         .collect()
 }
 
-/// A few WooCommerce orders over the catalog: mixed rates, coupons, shipping, fees,
+/// `count` WooCommerce orders over the catalog: mixed rates, coupons, shipping, fees,
 /// returning and guest customers, spread over the day so `modified_after` has work to do.
-pub fn orders(catalog: &[Item]) -> Vec<crate::woo_orders::OrderSpec> {
+pub fn orders(catalog: &[Item], count: usize) -> Vec<crate::woo_orders::OrderSpec> {
     use crate::woo_orders::{ExtraSpec, LineSpec, OrderSpec};
     if catalog.is_empty() {
         return Vec::new();
     }
     let mut rng = StdRng::seed_from_u64(catalog.len() as u64);
-    let count = (catalog.len() / 4).clamp(1, 500);
     (0..count)
         .map(|i| {
             let lines = (0..rng.random_range(1..4))
@@ -64,7 +63,7 @@ pub fn orders(catalog: &[Item]) -> Vec<crate::woo_orders::OrderSpec> {
                 lines,
                 coupon_percent: [0, 0, 0, 10][rng.random_range(0..4)],
                 shipping: Some(ExtraSpec { rate: 25, cents: [0, 3920, 4900][rng.random_range(0..3)] }),
-                fees: Vec::new(),
+                fees: if rng.random_range(0..8) == 0 { vec![ExtraSpec { rate: 25, cents: 2900 }] } else { Vec::new() },
                 email: format!("kund{}@example.se", rng.random_range(0..count.max(2) / 2 + 1)),
                 customer_id: if rng.random_range(0..3) == 0 { 0 } else { rng.random_range(1..50) },
                 modified_gmt: format!("2026-11-26T{:02}:{:02}:00", 6 + i * 12 / count, rng.random_range(0..60)),

@@ -29,9 +29,9 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(catalog: &[Item]) -> State {
+    pub fn new(catalog: &[Item], orders: usize, refunds: usize) -> State {
         // The store starts with half the catalog published, with its own stock levels.
-        let products = catalog
+        let mut products: Vec<Value> = catalog
             .iter()
             .step_by(2)
             .enumerate()
@@ -41,8 +41,9 @@ impl State {
                         "stock_quantity": item.stock / 2, "status": "publish" })
             })
             .collect();
-        let orders = crate::seed::orders(catalog).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
-        State {
+        products.extend(variations(catalog));
+        let orders = crate::seed::orders(catalog, orders).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
+        let mut state = State {
             pretty_permalinks: true,
             next_id: 100 + catalog.len() as u64,
             products,
@@ -50,8 +51,47 @@ impl State {
             writes: Default::default(),
             extra: crate::woo_catalog_extra::Extra::seeded(),
             nonces: HashMap::new(),
+        };
+        state.seed_refunds(refunds);
+        state
+    }
+
+    /// Partial refunds made in the store: one unit of the first line of every few paid orders.
+    fn seed_refunds(&mut self, count: usize) {
+        let paid: Vec<u64> = self
+            .orders
+            .iter()
+            .filter(|o| o["status"] == "processing" || o["status"] == "completed")
+            .filter_map(|o| o["id"].as_u64())
+            .collect();
+        for id in paid.iter().step_by(5).take(count) {
+            let order = self.orders.iter().find(|o| o["id"] == *id).cloned().unwrap_or_default();
+            let line = &order["line_items"][0];
+            let quantity = line["quantity"].as_f64().unwrap_or(1.0);
+            let per = |k: &str| line[k].as_str().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / quantity;
+            let body = json!({ "api_refund": false, "reason": "Returned", "line_items": [{ "id": line["id"], "quantity": 1,
+                "refund_total": format!("{:.2}", per("total")),
+                "refund_tax": [{ "id": line["taxes"][0]["id"], "refund_total": format!("{:.2}", per("total_tax")) }] }] });
+            let _ = self.writes.refund(&mut self.orders, *id, &body);
         }
     }
+}
+
+/// Every twentieth unpublished article is the one variation of a variable product.
+fn variations(catalog: &[Item]) -> Vec<Value> {
+    catalog
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 20 == 5)
+        .flat_map(|(i, item)| {
+            [
+                json!({ "id": 20_000 + i, "type": "variable", "parent_id": 0, "name": format!("{} (varianter)", item.description),
+                        "sku": "", "status": "publish" }),
+                json!({ "id": 30_000 + i, "type": "variation", "parent_id": 20_000 + i, "sku": item.sku,
+                        "regular_price": "", "manage_stock": false, "stock_quantity": null, "status": "publish" }),
+            ]
+        })
+        .collect()
 }
 
 #[derive(Clone)]
