@@ -67,7 +67,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run flows: stock today; products, orders, customers, invoices, credit notes and refunds next.
+    /// Try woonox with no account anywhere: stand-ins with a seeded shop, every flow, a summary.
+    Demo {
+        /// Seeds the generated shop.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 3000)]
+        articles: usize,
+        #[arg(long, default_value_t = 200)]
+        orders: usize,
+    },
+    /// Run flows (`all` runs every one, in dependency order).
     Sync {
         #[arg(value_enum, required = true)]
         flows: Vec<FlowArg>,
@@ -236,6 +246,10 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json };
                 cli::sync::run(&paths, &source, args, &settings).await
+            }
+            Command::Demo { seed, articles, orders } => {
+                let source = source(&cli.plugin, Source::BuiltInConnector);
+                cli::demo::run(&paths, &source, cli::demo::DemoArgs { seed, articles, orders }).await
             }
             Command::Sim { fortnox_port, woo_port, seed, articles } => {
                 cli::sim::run(woonox_sim::SimConfig { seed, articles, fortnox_port, woo_port, ..Default::default() })

@@ -56,7 +56,10 @@ fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {
         Ok(refund) => remember(ctx, &key, refund["id"].as_u64().unwrap_or(0)).map(|_| Outcome::Created),
         Err(why) => {
             clear_pending(ctx.kv, &key)?;
-            Ok(Outcome::Failed(format!("the WooCommerce refund was refused: {why}")))
+            Ok(Outcome::Failed(format!(
+                "WooCommerce order {order_id} could not be refunded {amount} ({why}); if the order was already refunded \
+                 in WooCommerce, nothing more is needed"
+            )))
         }
     }
 }

@@ -2,7 +2,9 @@
 
 pub mod check;
 pub mod connect;
+pub mod demo;
 pub mod map_io;
+pub mod progress;
 pub mod sim;
 pub mod sync;
 

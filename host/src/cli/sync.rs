@@ -1,12 +1,13 @@
 //! `woonox sync FLOW…`: runs flows through the component and prints what each did.
 
 use super::bad;
+use super::progress::Bars;
 use anyhow::{Result, bail};
 use std::sync::Arc;
 use woonox::config::Config;
 use woonox::connection::{Paths, open};
 use woonox::connector_bindings::wit_sync::{Endpoints, Flow, Report, RunOptions, SyncError};
-use woonox::runtime::{Limits, Runtime, Source};
+use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
 use woonox::store::Store;
 use woonox::wit_settings::to_wit;
 
@@ -18,34 +19,50 @@ pub struct SyncArgs<'a> {
 }
 
 pub async fn run(paths: &Paths, source: &Source, args: SyncArgs<'_>, settings: &woonox_guest::Settings) -> Result<()> {
-    let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::open(&paths.state_file())?);
-    let opened = open(paths, &config, args.connection, state).map_err(bad)?;
-    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
-    let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
-    let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
-    let mut reports = Vec::new();
-    for flow in &args.flows {
-        let answer = runtime
-            .call_sync(opened.context.clone(), async |c, store| {
-                Ok(c.woonox_connector_sync().call_run(store, *flow, &endpoints, options, &s).await?)
-            })
-            .await?;
-        match answer {
-            Ok(report) => reports.push(report),
-            Err(SyncError::Connection(why)) => return Err(bad(why)),
-            Err(SyncError::Interrupted(why)) => {
-                bail!("{} stopped: {why} (what was written is consistent; run it again)", name(*flow))
-            }
-            Err(SyncError::NotYetSupported(why)) => bail!("{why}"),
-        }
-    }
+    let reports = flows(paths, source, &args, settings).await?;
     print(&reports, &args);
     let failed: usize = reports.iter().map(|r| r.failed.len()).sum();
     if failed > 0 {
         bail!("{failed} item(s) failed; the reasons are listed above");
     }
     Ok(())
+}
+
+/// Runs `args.flows` in order, with a progress bar unless the output is JSON. Stops at the
+/// first flow that cannot go on.
+pub async fn flows(
+    paths: &Paths,
+    source: &Source,
+    args: &SyncArgs<'_>,
+    settings: &woonox_guest::Settings,
+) -> Result<Vec<Report>> {
+    let config = Config::load(&paths.config_file()).map_err(bad)?;
+    let state = Arc::new(Store::open(&paths.state_file())?);
+    let opened = open(paths, &config, args.connection, state).map_err(bad)?;
+    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
+    let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
+    let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
+    let bars = Bars::new(!args.json);
+    let context = Arc::new(ConnectionContext { progress: Some(bars.sink()), ..(*opened.context).clone() });
+    let mut reports = Vec::new();
+    for flow in &args.flows {
+        let answer = runtime
+            .call_sync(context.clone(), async |c, store| {
+                Ok(c.woonox_connector_sync().call_run(store, *flow, &endpoints, options, &s).await?)
+            })
+            .await;
+        bars.finish();
+        match answer? {
+            Ok(report) => reports.push(report),
+            Err(SyncError::Connection(why)) => return Err(bad(why)),
+            Err(SyncError::Interrupted(why)) => {
+                print(&reports, args);
+                bail!("{} stopped: {why} (what was written is consistent; run it again)", name(*flow))
+            }
+            Err(SyncError::NotYetSupported(why)) => bail!("{why}"),
+        }
+    }
+    Ok(reports)
 }
 
 pub fn name(flow: Flow) -> &'static str {
@@ -60,7 +77,7 @@ pub fn name(flow: Flow) -> &'static str {
     }
 }
 
-fn print(reports: &[Report], args: &SyncArgs<'_>) {
+pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     if args.json {
         for r in reports {
             let failed: Vec<_> =

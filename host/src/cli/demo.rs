@@ -1,0 +1,127 @@
+//! `woonox demo`: the whole product on a laptop with no account anywhere. Stand-ins for
+//! Fortnox and WooCommerce start in-process with a seeded shop; woonox connects to them,
+//! runs every flow, lets "the accountant" pay and credit a few invoices in Fortnox, runs
+//! the flows that bring that back, and finally runs everything again to show that a
+//! second pass writes nothing.
+
+use super::sync::{SyncArgs, flows, print};
+use anyhow::Result;
+use woonox::config::Config;
+use woonox::connect::{self, FortnoxMode};
+use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox::connector_bindings::wit_sync::{Flow, Report};
+use woonox::runtime::Source;
+use woonox_guest::settings::{DocumentKind, Settings};
+use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
+
+pub struct DemoArgs {
+    pub seed: u64,
+    pub articles: usize,
+    pub orders: usize,
+}
+
+const CONNECTION: &str = "demo";
+
+pub async fn run(paths: &Paths, source: &Source, args: DemoArgs) -> Result<()> {
+    let config = SimConfig {
+        seed: args.seed,
+        articles: args.articles,
+        orders: Some(args.orders),
+        refunds: 12,
+        ..Default::default()
+    };
+    let sim = Sim::start(config).await?;
+    let demo = Paths { data_dir: paths.data_dir.join("demo") };
+    let _ = std::fs::remove_dir_all(&demo.data_dir);
+    println!("Stand-ins started: Fortnox at {}, WooCommerce at {}.", sim.fortnox_url, sim.woo_url);
+    println!(
+        "The shop: {} Fortnox articles, half of them already in WooCommerce (some as variations), {} orders \
+         (mixed VAT, coupons, fees, shipping, SEK and EUR, guests and returning customers, some partly refunded).",
+        args.articles, args.orders
+    );
+    connect_both(&demo, &sim).await?;
+    println!("Connected. State and tokens live in {}.\n", demo.data_dir.display());
+    let settings = demo_settings();
+
+    println!("1. Everything WooCommerce and Fortnox need from each other:");
+    let first =
+        pass(&demo, source, &settings, &[Flow::Products, Flow::Stock, Flow::Customers, Flow::Orders, Flow::Refunds])
+            .await?;
+    println!("\n2. Meanwhile in Fortnox, the accountant registers payments and credits an invoice:");
+    accountant(&sim);
+    let second = pass(&demo, source, &settings, &[Flow::Invoices, Flow::CreditNotes, Flow::Refunds]).await?;
+    println!("\n3. Everything again, nothing having changed:");
+    sim.log.clear();
+    let all =
+        [Flow::Products, Flow::Stock, Flow::Customers, Flow::Orders, Flow::Invoices, Flow::CreditNotes, Flow::Refunds];
+    pass(&demo, source, &settings, &all).await?;
+    let writes = sim.log.entries().iter().filter(|e| e.is_write()).count();
+    println!("   API writes in this pass: {writes} (exactly once: nothing is written twice).");
+    let failed: usize = first.iter().chain(&second).map(|r| r.failed.len()).sum();
+    println!(
+        "\nDone: {failed} item(s) failed. Connect your own shop with `woonox connect woocommerce` and `woonox connect fortnox`."
+    );
+    Ok(())
+}
+
+async fn connect_both(demo: &Paths, sim: &Sim) -> Result<()> {
+    let mut config = Config::default();
+    let entry = config.connections.entry(CONNECTION.to_owned()).or_default();
+    entry.fortnox_api = sim.fortnox_url.clone();
+    entry.fortnox_auth = sim.fortnox_url.clone();
+    // The stand-in is on this machine; a real store's default pace is gentler.
+    entry.woo_requests_per_second = 25;
+    config.save(&demo.config_file())?;
+    let (paths, url) = (demo.clone(), sim.woo_url.clone());
+    let keys = WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: WOO_CONSUMER_SECRET.into() };
+    tokio::task::spawn_blocking(move || connect::woocommerce(&paths, CONNECTION, &url, keys)).await??;
+    let app = FortnoxAppSecret { client_id: FORTNOX_CLIENT_ID.into(), client_secret: FORTNOX_CLIENT_SECRET.into() };
+    let tenant_id = sim.fortnox.lock().map(|f| f.tenant_id.clone()).unwrap_or_default();
+    connect::fortnox(demo, CONNECTION, app, FortnoxMode::ServiceAccount { tenant_id }).await
+}
+
+/// Orders become invoices, so refunds and credits have something to credit; a paid
+/// invoice completes its order.
+fn demo_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.order.document = DocumentKind::Invoice;
+    settings.flows.paid_status = Some("completed".into());
+    settings
+}
+
+async fn pass(demo: &Paths, source: &Source, settings: &Settings, list: &[Flow]) -> Result<Vec<Report>> {
+    let args = SyncArgs { connection: CONNECTION, flows: list.to_vec(), dry_run: false, json: false };
+    let reports = flows(demo, source, &args, settings).await?;
+    print(&reports, &args);
+    Ok(reports)
+}
+
+/// Pays the first ten invoices in full, and bookkeeps and credits one more, all of orders
+/// nobody refunded in WooCommerce.
+fn accountant(sim: &Sim) {
+    let refunded: Vec<String> = {
+        let woo = sim.woo.lock().unwrap_or_else(|p| p.into_inner());
+        let with_refunds = woo.orders.iter().filter(|o| o["refunds"].as_array().is_some_and(|r| !r.is_empty()));
+        with_refunds.map(|o| format!("woonox:woo:{}", o["id"])).collect()
+    };
+    let mut fortnox = sim.fortnox.lock().unwrap_or_else(|p| p.into_inner());
+    let invoices: Vec<(u64, serde_json::Value)> = fortnox
+        .documents
+        .invoices
+        .iter()
+        .filter(|(_, i)| i["Credit"] != true && i["Cancelled"] != true)
+        .filter(|(_, i)| !refunded.iter().any(|r| i["ExternalInvoiceReference1"] == r.as_str()))
+        .map(|(n, i)| (*n, i.clone()))
+        .take(11)
+        .collect();
+    for (number, invoice) in &invoices[..invoices.len().saturating_sub(1)] {
+        let payment = serde_json::json!({ "InvoicePayment": { "InvoiceNumber": number,
+            "Amount": invoice["Balance"], "PaymentDate": invoice["InvoiceDate"] } });
+        let _ = fortnox.documents.pay(&payment);
+    }
+    if let Some((number, _)) = invoices.last() {
+        let _ = fortnox.documents.invoice_action(*number, "bookkeep");
+        let _ = fortnox.documents.invoice_action(*number, "credit");
+        println!("   paid {} invoices in full; credited invoice {number}", invoices.len() - 1);
+    }
+}
