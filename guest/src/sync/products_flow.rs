@@ -228,29 +228,34 @@ fn write(ctx: &Ctx, candidates: Vec<Candidate>, report: &mut Report) -> Result<(
         report.updated += updates.values().map(|u| u.len() as u32).sum::<u32>();
         return Ok(());
     }
-    send(ctx, "products/batch", "create", creates, Outcome::Created, report)?;
+    let total = (creates.len() + updates.values().map(Vec::len).sum::<usize>()) as u64;
+    let mut done = 0;
+    send(ctx, ("products/batch", "create"), creates, Outcome::Created, report, (&mut done, total))?;
     for (route, items) in updates {
-        send(ctx, &route, "update", items, Outcome::Updated, report)?;
+        send(ctx, (&route, "update"), items, Outcome::Updated, report, (&mut done, total))?;
     }
     Ok(())
 }
 
+/// One batch route's items, `(route, "create" | "update")`; `progress` counts over all routes.
 fn send(
     ctx: &Ctx,
-    route: &str,
-    op: &str,
+    (route, op): (&str, &str),
     items: Vec<(Candidate, Value)>,
-    done: Outcome,
+    outcome: Outcome,
     report: &mut Report,
+    progress: (&mut u64, u64),
 ) -> Result<(), SyncError> {
+    let (done, total) = progress;
     let bodies: Vec<Value> = items.iter().map(|(_, b)| b.clone()).collect();
     let results = woo_batch::send(ctx.net, &ctx.endpoints.woocommerce, route, op, &bodies)?;
-    for (i, ((candidate, _), result)) in items.iter().zip(results).enumerate() {
-        ctx.progress.step("products", i as u64 + 1, bodies.len() as u64);
+    for ((candidate, _), result) in items.iter().zip(results) {
+        *done += 1;
+        ctx.progress.step("products", *done, total);
         match result {
             Ok(_) => {
                 remember(ctx, candidate)?;
-                report.add("", done.clone());
+                report.add("", outcome.clone());
             }
             Err(why) => report.add(format!("article {}", candidate.sku), Outcome::Failed(why)),
         }
