@@ -92,8 +92,9 @@ async fn every_page_is_read_through_the_host() {
     sim.log.clear();
     let endpoints = Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() };
     let counts = check(ctx.clone(), endpoints).await.unwrap();
-    // 1203 articles in pages of 500; the store holds every other one (602) in pages of 100.
-    assert_eq!((counts.fortnox_articles, counts.woocommerce_products), (1203, 602));
+    // 1203 articles in pages of 500; the store holds every other one (602) and 60 variable
+    // products (every twentieth article is a variation), in pages of 100.
+    assert_eq!((counts.fortnox_articles, counts.woocommerce_products), (1203, 602 + 60));
     let log = sim.log.entries();
     assert_eq!(log.iter().filter(|e| e.service == "fortnox").count(), 3);
     assert_eq!(log.iter().filter(|e| e.service == "woocommerce").count(), 7);
@@ -224,7 +225,7 @@ async fn a_failing_get_is_retried() {
     sim.woo_faults.lock().unwrap().server_errors = 2;
     let counts =
         check(ctx, Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() }).await.unwrap();
-    assert_eq!(counts.woocommerce_products, 5);
+    assert_eq!(counts.woocommerce_products, 5 + 1, "five simple products and one variable product");
     let statuses: Vec<u16> =
         sim.log.entries().iter().filter(|e| e.service == "woocommerce").map(|e| e.status).collect();
     assert_eq!(statuses, [503, 503, 200]);

@@ -111,6 +111,14 @@ fn refunds_credit_notes_and_invoices_each_happen_once() {
         .filter(|a| !a.is_null())
         .collect();
     assert_eq!(credited_skus, vec![&partial_order["line_items"][1]["sku"]], "only the refunded line");
+    // A second partial refund of the same order is a second credit of the same invoice.
+    let second_refund = refund(&sim, partial, Some(&[(0, 1)]));
+    assert_eq!(run("refunds")["created"], 1);
+    let credits = credits_of(&sim, partial);
+    assert_eq!(credits.len(), 2, "several credits per invoice");
+    assert!(
+        credits.iter().any(|c| c["ExternalInvoiceReference2"] == format!("woonox:woo:refund:{}", second_refund["id"]))
+    );
 
     // Fortnox → WooCommerce: a credit of a booked invoice becomes a refund, once.
     let credited_invoice = invoice_of(&sim, credited);

@@ -121,3 +121,55 @@ fn the_demo_runs_every_flow_and_its_second_pass_writes_nothing() {
     assert!(stdout.contains("Done: 0 item(s) failed"), "{stdout}");
     assert!(data.join("demo").join("state.sqlite").exists(), "the demo keeps its state in a local SQLite file");
 }
+
+/// The optional steps, by setting: a completed order's Fortnox order becomes an invoice,
+/// which is bookkept and paid with the payment method's mode of payment; a cancelled
+/// order cancels its Fortnox order; a second run writes nothing.
+#[test]
+fn invoicing_bookkeeping_payment_and_cancelling_follow_the_settings() {
+    let (_rt, sim) = started(160);
+    let data = connected("sync-orders-steps", &sim);
+    let settings = data.join("settings.toml");
+    std::fs::write(
+        &settings,
+        "[flows]\ninvoice-at-status = \"completed\"\nbookkeep = true\n\
+         payment-modes = [{ method = \"stripe\", mode = \"KORT\", account = 1580 }]\n",
+    )
+    .unwrap();
+    let settings = settings.to_string_lossy().into_owned();
+    let run = || sync_json(&data, &["--settings", &settings, "sync", "orders", "--json"]);
+    assert_eq!(run()["failed"], serde_json::json!([]));
+    let eligible = eligible(&sim);
+    let documents = fortnox_orders(&sim);
+    {
+        let fortnox = sim.fortnox.lock().unwrap();
+        for order in &eligible {
+            let doc = &documents[&order["id"].as_u64().unwrap()][0];
+            let invoice = doc["InvoiceReference"].as_str().unwrap();
+            if order["status"] == "completed" {
+                let invoice = &fortnox.documents.invoices[&invoice.parse::<u64>().unwrap()];
+                assert_eq!(invoice["Booked"], true, "{invoice}");
+                assert_eq!(money(&invoice["Balance"]), 0.0, "paid: {invoice}");
+                assert_eq!(invoice["FinalPayDate"].as_str().map(str::len), Some(10));
+            } else {
+                assert_eq!(invoice, "0", "a processing order is not invoiced");
+            }
+        }
+        let payments = &fortnox.documents.payments;
+        assert!(payments.iter().all(|p| p["ModeOfPayment"] == "KORT" && p["ModeOfPaymentAccount"] == 1580));
+        let completed = eligible.iter().filter(|o| o["status"] == "completed").count();
+        assert_eq!(payments.len(), completed, "one payment per invoice");
+    }
+    let processing = eligible.iter().find(|o| o["status"] == "processing").unwrap()["id"].as_u64().unwrap();
+    {
+        let mut woo = sim.woo.lock().unwrap();
+        let order = woo.orders.iter_mut().find(|o| o["id"] == processing).unwrap();
+        order["status"] = serde_json::json!("cancelled");
+        order["date_modified_gmt"] = serde_json::json!("2099-01-01T00:00:00");
+    }
+    assert_eq!(run()["updated"], 1);
+    assert_eq!(fortnox_orders(&sim)[&processing][0]["Cancelled"], true);
+    sim.log.clear();
+    run();
+    assert_eq!(writes(&sim), 0, "a second run wrote");
+}

@@ -205,7 +205,8 @@ impl Documents {
             .ok_or_else(|| refuse(2001392, "Felaktig request body"))?;
         let number: u64 = p.get("InvoiceNumber").map(amount).unwrap_or(0.0) as u64;
         let invoice = self.invoices.get_mut(&number).ok_or_else(|| not_found("fakturan"))?;
-        let paid = p.get("Amount").map(amount).unwrap_or(0.0);
+        // The balance is in the invoice's currency, as is AmountCurrency; Amount is in SEK.
+        let paid = p.get("AmountCurrency").or(p.get("Amount")).map(amount).unwrap_or(0.0);
         let date = p.get("PaymentDate").and_then(Value::as_str).unwrap_or_default().to_owned();
         if date.as_str() < invoice["InvoiceDate"].as_str().unwrap_or_default() {
             return Err(refuse(2001089, "Betaldatum kan inte vara före fakturadatum"));

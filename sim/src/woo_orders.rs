@@ -136,6 +136,8 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
         "prices_include_tax": spec.prices_include_tax, "date_created": "2026-11-26T18:56:26",
         "date_created_gmt": "2026-11-26T17:56:26", "date_modified_gmt": spec.modified_gmt,
         "total": text(total, dp), "customer_id": spec.customer_id, "customer_note": "",
+        "payment_method": "stripe", "payment_method_title": "Kort",
+        "date_paid_gmt": if matches!(spec.status.as_str(), "processing" | "completed") { json!("2026-11-26T17:57:00") } else { Value::Null },
         "billing": { "first_name": "Anna", "last_name": "Andersson", "country": "SE", "email": spec.email },
         "shipping": { "first_name": "Anna", "last_name": "Andersson", "address_1": "Sveavägen 10", "city": "Stockholm",
                       "postcode": "113 50", "country": "SE" },
