@@ -42,6 +42,9 @@ fn orders_become_one_fortnox_order_each_and_a_second_run_writes_nothing() {
     let dry = sync_json(&data, &["sync", "orders", "--dry-run", "--json"]);
     assert_eq!(writes(&sim), 0, "a dry run wrote");
     assert_eq!(dry["created"], eligible.len());
+    let planned: BTreeSet<String> = dry["changes"].as_array().unwrap().iter().map(|c| c["item"].to_string()).collect();
+    let expected: BTreeSet<String> = eligible.iter().map(|o| format!("\"order {}\"", o["id"])).collect();
+    assert_eq!(planned, expected, "the dry run lists the orders it would send");
 
     let first = sync_json(&data, &["sync", "orders", "--json"]);
     assert_eq!(first["created"], eligible.len(), "{first}");

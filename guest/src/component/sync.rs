@@ -2,7 +2,7 @@
 
 use super::Component;
 use super::exports::woonox::connector::sync::{
-    ConnectionCheck, Endpoints, Failure, Flow, Guest, Report, RunOptions, SyncError,
+    Change, ConnectionCheck, Endpoints, Failure, Flow, Guest, Report, RunOptions, SyncError,
 };
 use super::mapping::settings_from;
 use super::wasi_state::{LogProgress, WasiKv};
@@ -63,6 +63,7 @@ impl Guest for Component {
             unchanged: report.unchanged,
             skipped: report.skipped,
             failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
+            changes: report.changes.into_iter().map(|(item, action)| Change { item, action: action.into() }).collect(),
         })
     }
 

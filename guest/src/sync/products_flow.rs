@@ -224,8 +224,12 @@ fn write(ctx: &Ctx, candidates: Vec<Candidate>, report: &mut Report) -> Result<(
         }
     }
     if ctx.dry_run {
-        report.created += creates.len() as u32;
-        report.updated += updates.values().map(|u| u.len() as u32).sum::<u32>();
+        for (c, _) in &creates {
+            report.add(format!("article {}", c.sku), Outcome::Created);
+        }
+        for (c, _) in updates.values().flatten() {
+            report.add(format!("article {}", c.sku), Outcome::Updated);
+        }
         return Ok(());
     }
     let total = (creates.len() + updates.values().map(Vec::len).sum::<usize>()) as u64;
@@ -255,7 +259,7 @@ fn send(
         match result {
             Ok(_) => {
                 remember(ctx, candidate)?;
-                report.add("", outcome.clone());
+                report.add(format!("article {}", candidate.sku), outcome.clone());
             }
             Err(why) => report.add(format!("article {}", candidate.sku), Outcome::Failed(why)),
         }

@@ -8,6 +8,8 @@ pub struct Report {
     pub skipped: u32,
     /// (item, reason), e.g. ("SKU TS-1", "WooCommerce refused: Invalid ID.").
     pub failed: Vec<(String, String)>,
+    /// (item, "create" | "update") for every write made, or planned in a dry run.
+    pub changes: Vec<(String, &'static str)>,
 }
 
 /// What happened to one item.
@@ -23,8 +25,14 @@ pub enum Outcome {
 impl Report {
     pub fn add(&mut self, item: impl Into<String>, outcome: Outcome) {
         match outcome {
-            Outcome::Created => self.created += 1,
-            Outcome::Updated => self.updated += 1,
+            Outcome::Created => {
+                self.created += 1;
+                self.changes.push((item.into(), "create"));
+            }
+            Outcome::Updated => {
+                self.updated += 1;
+                self.changes.push((item.into(), "update"));
+            }
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Skipped => self.skipped += 1,
             Outcome::Failed(why) => self.failed.push((item.into(), why)),

@@ -2,7 +2,7 @@
 //! where they differ (never read-modify-write), products and variations alike.
 
 use super::api::{self, Service, encode};
-use super::report::Report;
+use super::report::{Outcome, Report};
 use super::transport::Transport;
 use super::{Ctx, SyncError, fortnox_client, woo_batch, woo_client};
 use crate::flow_settings::StockSource;
@@ -35,7 +35,9 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         ..Report::default()
     };
     if dry_run {
-        report.updated = plan.updates.len() as u32;
+        for u in &plan.updates {
+            report.add(format!("SKU {}", u.sku), Outcome::Updated);
+        }
         return Ok(report);
     }
     write(transport, &endpoints.woocommerce, &plan.updates, &mut report)?;
@@ -113,10 +115,8 @@ fn write(transport: &dyn Transport, home: &str, updates: &[StockUpdate], report:
             .collect();
         let outcome = woo_batch::update(transport, home, &route, &bodies)?;
         for (u, error) in items.iter().zip(outcome) {
-            match error {
-                Some(reason) => report.failed.push((format!("SKU {}", u.sku), reason)),
-                None => report.updated += 1,
-            }
+            let outcome = error.map_or(Outcome::Updated, Outcome::Failed);
+            report.add(format!("SKU {}", u.sku), outcome);
         }
     }
     Ok(())

@@ -60,3 +60,48 @@ pub fn send(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::transport::{Response, TransportError};
+    use std::cell::RefCell;
+
+    /// A store that refuses every item whose SKU is already taken, and counts its calls.
+    struct Store {
+        taken: &'static str,
+        calls: RefCell<Vec<usize>>,
+    }
+
+    impl Transport for Store {
+        fn send(&self, request: &Request) -> Result<Response, TransportError> {
+            let body: Value = serde_json::from_slice(request.body.as_deref().unwrap()).unwrap();
+            let items = body["create"].as_array().unwrap();
+            self.calls.borrow_mut().push(items.len());
+            let answered: Vec<Value> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item["sku"] == self.taken {
+                    true => json!({ "id": 0, "error": { "code": "product_invalid_sku",
+                        "message": "Invalid or duplicated SKU.", "data": { "status": 400 } } }),
+                    false => json!({ "id": 1000 + i, "sku": item["sku"] }),
+                })
+                .collect();
+            Ok(Response { status: 200, headers: vec![], body: json!({ "create": answered }).to_string().into_bytes() })
+        }
+    }
+
+    #[test]
+    fn a_refused_item_fails_alone_in_its_place_and_chunks_hold_a_hundred() {
+        let store = Store { taken: "SKU-150", calls: RefCell::new(Vec::new()) };
+        let items: Vec<Value> = (0..250).map(|i| json!({ "sku": format!("SKU-{i}") })).collect();
+        let results = send(&store, "https://shop.example", "products/batch", "create", &items).unwrap();
+        assert_eq!(*store.calls.borrow(), vec![100, 100, 50]);
+        assert_eq!(results.len(), 250);
+        let failed: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+        assert_eq!(failed, vec![150]);
+        let why = results[150].as_ref().unwrap_err();
+        assert!(why.contains("Invalid or duplicated SKU") && why.contains("product_invalid_sku"), "{why}");
+        assert_eq!(results[151].as_ref().unwrap()["sku"], "SKU-151");
+    }
+}

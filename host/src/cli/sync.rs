@@ -82,10 +82,13 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
         for r in reports {
             let failed: Vec<_> =
                 r.failed.iter().map(|f| serde_json::json!({ "item": f.item, "reason": f.reason })).collect();
+            let changes: Vec<_> =
+                r.changes.iter().map(|c| serde_json::json!({ "item": c.item, "action": c.action })).collect();
             println!(
                 "{}",
                 serde_json::json!({ "connection": args.connection, "flow": name(r.flow), "dry_run": args.dry_run,
-                    "created": r.created, "updated": r.updated, "unchanged": r.unchanged, "skipped": r.skipped, "failed": failed })
+                    "created": r.created, "updated": r.updated, "unchanged": r.unchanged, "skipped": r.skipped,
+                    "failed": failed, "changes": changes })
             );
         }
         return;
@@ -108,6 +111,23 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     for r in reports {
         for f in &r.failed {
             println!("  {} {}: {}", name(r.flow), f.item, f.reason);
+        }
+    }
+    if args.dry_run {
+        print_planned(reports);
+    }
+}
+
+/// What a dry run would write, a few lines per flow (`--json` lists every one).
+fn print_planned(reports: &[Report]) {
+    const SHOWN: usize = 10;
+    for r in reports.iter().filter(|r| !r.changes.is_empty()) {
+        println!("\n{} would write:", name(r.flow));
+        for c in r.changes.iter().take(SHOWN) {
+            println!("  {} {}", c.action, c.item);
+        }
+        if r.changes.len() > SHOWN {
+            println!("  … and {} more (--json lists them all)", r.changes.len() - SHOWN);
         }
     }
 }
