@@ -36,12 +36,24 @@ pub struct Recorded {
     pub sent: Instant,
 }
 
+/// How many recorded calls a long-running process keeps.
+pub const RECORD_KEEP: usize = 10_000;
+
+#[derive(Debug, Default)]
+pub struct NetStats {
+    pub calls: std::sync::atomic::AtomicU64,
+    pub rate_limited: std::sync::atomic::AtomicU64,
+}
+
 /// What one connection's calls share: its allow-list, a limiter per service, the record.
 pub struct ConnectionNet {
     pub name: String,
     pub allow: AllowList,
     pub limiters: HashMap<&'static str, Arc<SlidingWindow>>,
+    /// The latest calls (at most [`RECORD_KEEP`] to [`2 × RECORD_KEEP`] of them).
     pub record: Arc<Mutex<Vec<Recorded>>>,
+    /// Every call and every 429, counted for the metrics.
+    pub stats: Arc<NetStats>,
     /// The first retry waits up to this long; each further one up to twice as long.
     pub retry_base: Duration,
 }
@@ -53,6 +65,7 @@ impl Default for ConnectionNet {
             allow: AllowList::default(),
             limiters: HashMap::new(),
             record: Arc::default(),
+            stats: Arc::default(),
             retry_base: Duration::from_millis(500),
         }
     }
@@ -223,5 +236,14 @@ fn record(
         connection = %entry.connection, service, method = %entry.method, host = %entry.host,
         path = %entry.path, status, bytes, ms = entry.ms, "request"
     );
-    net.record.lock().unwrap_or_else(|p| p.into_inner()).push(entry);
+    use std::sync::atomic::Ordering::Relaxed;
+    net.stats.calls.fetch_add(1, Relaxed);
+    if status == 429 {
+        net.stats.rate_limited.fetch_add(1, Relaxed);
+    }
+    let mut record = net.record.lock().unwrap_or_else(|p| p.into_inner());
+    if record.len() >= 2 * RECORD_KEEP {
+        record.drain(..RECORD_KEEP);
+    }
+    record.push(entry);
 }

@@ -12,6 +12,7 @@ pub mod guest_log;
 pub mod http_hooks;
 pub mod http_policy;
 pub mod plugin;
+pub mod queue;
 pub mod rate_limit;
 pub mod runtime;
 pub mod secrets;

@@ -8,13 +8,41 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Each entry upgrades the schema by one version; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &["CREATE TABLE kv (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE kv (
         namespace TEXT NOT NULL,
         key TEXT NOT NULL,
         value BLOB NOT NULL,
         updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
         PRIMARY KEY (namespace, key)
-    ) WITHOUT ROWID"];
+    ) WITHOUT ROWID",
+    // The job queue of `woonox serve` and the record of flow runs (see queue.rs).
+    "CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        connection TEXT NOT NULL,
+        flow TEXT,
+        topic TEXT,
+        body TEXT,
+        delivery_id TEXT,
+        state TEXT NOT NULL DEFAULT 'queued',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        run_after INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER
+    );
+    CREATE UNIQUE INDEX jobs_delivery ON jobs (connection, delivery_id) WHERE delivery_id IS NOT NULL;
+    CREATE INDEX jobs_due ON jobs (connection, state, run_after);
+    CREATE TABLE runs (
+        connection TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        seconds REAL NOT NULL,
+        ok INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        PRIMARY KEY (connection, flow)
+    ) WITHOUT ROWID;",
+];
 
 pub struct Store {
     conn: Mutex<Connection>,
@@ -45,7 +73,7 @@ impl Store {
         Namespace { store: self, name: name.to_owned() }
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

@@ -43,31 +43,52 @@ impl Guest for Component {
         })
     }
 
-    fn run(flow: Flow, endpoints_: Endpoints, options: RunOptions, settings: Settings) -> Result<Report, SyncError> {
-        let settings = settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
-        let kv = WasiKv::open().map_err(error)?;
-        let endpoints = endpoints(endpoints_);
-        let ctx = native::Ctx {
-            net: &WasiTransport,
-            kv: &kv,
-            endpoints: &endpoints,
-            settings: &settings,
-            dry_run: options.dry_run,
-            progress: &LogProgress,
-        };
-        let report = native::run(&ctx, native_flow(flow)).map_err(error)?;
-        Ok(Report {
-            flow,
-            created: report.created,
-            updated: report.updated,
-            unchanged: report.unchanged,
-            skipped: report.skipped,
-            failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
-            changes: report.changes.into_iter().map(|(item, action)| Change { item, action: action.into() }).collect(),
-        })
+    fn run(flow: Flow, endpoints: Endpoints, options: RunOptions, settings: Settings) -> Result<Report, SyncError> {
+        with_ctx(endpoints, settings, options.dry_run, |ctx| native::run(ctx, native_flow(flow)))
+            .map(|report| wit_report(flow, report))
     }
 
-    fn handle_event(_: String, topic: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
-        Err(SyncError::NotYetSupported(format!("webhook {topic} arrives with `woonox serve`")))
+    fn handle_event(
+        source: String,
+        topic: String,
+        body: String,
+        endpoints: Endpoints,
+        settings: Settings,
+    ) -> Result<Report, SyncError> {
+        with_ctx(endpoints, settings, false, |ctx| native::events::handle(ctx, &source, &topic, &body))
+            .map(|report| wit_report(Flow::Orders, report))
+    }
+}
+
+/// Runs `f` with the component's transport, state and progress.
+fn with_ctx(
+    endpoints_: Endpoints,
+    settings: Settings,
+    dry_run: bool,
+    f: impl FnOnce(&native::Ctx) -> Result<native::report::Report, NativeError>,
+) -> Result<native::report::Report, SyncError> {
+    let settings = settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
+    let kv = WasiKv::open().map_err(error)?;
+    let endpoints = endpoints(endpoints_);
+    let ctx = native::Ctx {
+        net: &WasiTransport,
+        kv: &kv,
+        endpoints: &endpoints,
+        settings: &settings,
+        dry_run,
+        progress: &LogProgress,
+    };
+    f(&ctx).map_err(error)
+}
+
+fn wit_report(flow: Flow, report: native::report::Report) -> Report {
+    Report {
+        flow,
+        created: report.created,
+        updated: report.updated,
+        unchanged: report.unchanged,
+        skipped: report.skipped,
+        failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
+        changes: report.changes.into_iter().map(|(item, action)| Change { item, action: action.into() }).collect(),
     }
 }

@@ -9,6 +9,7 @@ pub mod credit_notes_flow;
 pub mod cursor;
 pub mod customers;
 pub mod error;
+pub mod events;
 pub mod fortnox_client;
 pub mod invoices_flow;
 pub mod links;

@@ -51,7 +51,8 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     Ok(report)
 }
 
-fn one(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncError> {
+/// One order, whichever way it arrived (poll or webhook).
+pub fn one(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
     let status = order["status"].as_str().unwrap_or_default();
     let link = match links::load(ctx.kv, id)? {

@@ -65,7 +65,8 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     Ok(report)
 }
 
-fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<(), SyncError> {
+/// The new refunds of one order that lists them.
+pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<(), SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
     let summaries = order["refunds"].as_array().cloned().unwrap_or_default();
     let mut new = Vec::new();
