@@ -32,6 +32,10 @@ pub struct ConnectionConfig {
     /// The merchant's settings for this connection (see examples/woonox.toml).
     #[serde(default)]
     pub settings: Option<PathBuf>,
+    /// `woonox serve`'s poll interval per flow, e.g. `stock = "5m"`, `products = "off"`;
+    /// flows not named keep their defaults (see serve/schedule.rs).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub schedule: std::collections::BTreeMap<String, String>,
 }
 
 fn default_fortnox_api() -> String {
@@ -52,6 +56,7 @@ impl Default for ConnectionConfig {
             fortnox_auth: default_fortnox_auth(),
             woo_requests_per_second: default_woo_rate(),
             settings: None,
+            schedule: Default::default(),
         }
     }
 }

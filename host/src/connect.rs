@@ -18,29 +18,56 @@ pub fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys) -> Resul
     check_name(name)?;
     let url = url.trim_end_matches('/');
     let service = woo_service(url, keys.clone())?;
-    let probe = format!("{url}/wp-json/wc/v3/products?per_page=1");
-    let mut parts = http::Request::get(&probe).body(())?.into_parts().0;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    authorize(&service, &mut parts, now, &format!("{:032x}", rand::random::<u128>())).map_err(anyhow::Error::msg)?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let mut request = agent.get(parts.uri.to_string());
-    for (k, v) in &parts.headers {
-        request = request.header(k.as_str(), v.to_str()?);
-    }
-    let mut response = request.call().with_context(|| format!("cannot reach the store at {url}"))?;
-    let status = response.status().as_u16();
+    let (status, body) = woo_call(&service, "GET", &format!("{url}/wp-json/wc/v3/products?per_page=1"), None)
+        .with_context(|| format!("cannot reach the store at {url}"))?;
     if status != 200 {
-        let body = response.body_mut().read_to_string().unwrap_or_default();
         bail!("{}", woonox_guest::sync::error::SyncError::woo(status, &body));
     }
     secrets::write_json(&paths.woo_keys(name), &keys)?;
     let mut config = Config::load(&paths.config_file())?;
     config.connections.entry(name.to_owned()).or_default().store_url = Some(url.to_owned());
     config.save(&paths.config_file())
+}
+
+/// One signed call to the store (blocking): the status and the body.
+pub fn woo_call(
+    service: &crate::http_policy::Service,
+    method: &str,
+    url: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<(u16, String)> {
+    let mut parts = http::Request::builder().method(method).uri(url).body(())?.into_parts().0;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    authorize(service, &mut parts, now, &format!("{:032x}", rand::random::<u128>())).map_err(anyhow::Error::msg)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let uri = parts.uri.to_string();
+    let headers: Vec<(String, String)> =
+        parts.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned())).collect();
+    let mut response = match body {
+        Some(json) => {
+            let mut request = agent.post(&uri);
+            if method == "PUT" {
+                request = agent.put(&uri);
+            }
+            for (k, v) in &headers {
+                request = request.header(k, v);
+            }
+            request.header("content-type", "application/json").send(json.to_string())?
+        }
+        None => {
+            let mut request = agent.get(&uri);
+            for (k, v) in &headers {
+                request = request.header(k, v);
+            }
+            request.call()?
+        }
+    };
+    let status = response.status().as_u16();
+    Ok((status, response.body_mut().read_to_string().unwrap_or_default()))
 }
 
 pub enum FortnoxMode {

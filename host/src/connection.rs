@@ -20,11 +20,16 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub data_dir: PathBuf,
+    /// The connections file when not `woonox.toml` in the data directory (`--config`).
+    pub config: Option<PathBuf>,
 }
 
 impl Paths {
+    pub fn new(data_dir: PathBuf) -> Paths {
+        Paths { data_dir, config: None }
+    }
     pub fn config_file(&self) -> PathBuf {
-        self.data_dir.join("woonox.toml")
+        self.config.clone().unwrap_or_else(|| self.data_dir.join("woonox.toml"))
     }
     pub fn state_file(&self) -> PathBuf {
         self.data_dir.join("state.sqlite")
@@ -37,6 +42,10 @@ impl Paths {
     }
     pub fn woo_keys(&self, connection: &str) -> PathBuf {
         self.secrets_dir(connection).join("woocommerce.json")
+    }
+    /// The secret WooCommerce signs webhook deliveries with.
+    pub fn webhook_secret(&self, connection: &str) -> PathBuf {
+        self.secrets_dir(connection).join("webhook.json")
     }
     pub fn fortnox_app(&self, connection: &str) -> PathBuf {
         self.secrets_dir(connection).join("fortnox-app.json")

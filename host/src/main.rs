@@ -28,6 +28,9 @@ struct Cli {
     /// Where woonox keeps its state and caches [default: ~/.local/share/woonox or your platform's data directory].
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The connections file [default: woonox.toml in the data directory].
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,6 +93,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Keep every connection in step: scheduled polls, webhooks, a durable queue, a status page.
+    Serve {
+        /// Where the status page, /metrics and the webhook endpoints listen.
+        #[arg(long, default_value = "127.0.0.1:8484")]
+        bind: std::net::SocketAddr,
+        /// Required to bind beyond loopback; also from WOONOX_STATUS_TOKEN.
+        #[arg(long, env = "WOONOX_STATUS_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Run the Fortnox and WooCommerce stand-ins on loopback (for trying woonox out).
     Sim {
         #[arg(long, default_value_t = 0)]
@@ -117,6 +129,10 @@ enum ConnectService {
         consumer_key: String,
         #[arg(long)]
         consumer_secret: String,
+        /// Where `woonox serve` is reachable from the store (e.g. https://woonox.example):
+        /// registers the order webhooks there, idempotently.
+        #[arg(long, value_name = "URL")]
+        webhook_url: Option<String>,
     },
     /// Connect a Fortnox company (client secret from WOONOX_FORTNOX_CLIENT_SECRET or standard input).
     Fortnox {
@@ -210,13 +226,16 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
-    let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()) };
+    let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone() };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
             Command::Connect {
-                service: ConnectService::Woocommerce { connection, url, consumer_key, consumer_secret },
-            } => cli::connect::woocommerce(&paths, &connection, &url, consumer_key, consumer_secret),
+                service: ConnectService::Woocommerce { connection, url, consumer_key, consumer_secret, webhook_url },
+            } => {
+                let keys = woonox::connection::WooKeys { consumer_key, consumer_secret };
+                cli::connect::woocommerce(&paths, &connection, &url, keys, webhook_url.as_deref())
+            }
             Command::Connect {
                 service:
                     ConnectService::Fortnox {
@@ -247,6 +266,11 @@ fn run(cli: Cli) -> Result<()> {
                 let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json };
                 cli::sync::run(&paths, &source, args, &settings).await
             }
+            Command::Serve { bind, token } => {
+                let source = source(&cli.plugin, Source::BuiltInConnector);
+                let options = woonox::serve::ServeOptions { bind, token };
+                woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
+            }
             Command::Demo { seed, articles, orders } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
                 cli::demo::run(&paths, &source, cli::demo::DemoArgs { seed, articles, orders }).await
@@ -258,6 +282,24 @@ fn run(cli: Cli) -> Result<()> {
             command => map(command, &cli.plugin, &paths, &settings).await,
         }
     })
+}
+
+/// Turns true on Ctrl-C or SIGTERM: workers finish the job in hand, then stop.
+fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("woonox serve: stopping after the jobs in hand…");
+        let _ = tx.send(true);
+    });
+    rx
 }
 
 /// `--plugin PATH` when given, else the built-in component for the command.

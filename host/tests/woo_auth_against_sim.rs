@@ -250,7 +250,7 @@ fn a_store_without_pretty_permalinks_is_told_to_enable_them() {
     let r = start();
     r.sim.woo.lock().unwrap().pretty_permalinks = false;
     let data = std::env::temp_dir().join(format!("woonox-permalinks-{}", std::process::id()));
-    let paths = woonox::connection::Paths { data_dir: data.clone() };
+    let paths = woonox::connection::Paths::new(data.clone());
     let keys = keys(WOO_CONSUMER_SECRET);
     let err = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys).unwrap_err().to_string();
     assert!(err.contains("enable pretty permalinks"), "{err}");

@@ -7,9 +7,19 @@ use woonox::config::Config;
 use woonox::connect::{self, FortnoxMode};
 use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
 
-pub fn woocommerce(paths: &Paths, name: &str, url: &str, consumer_key: String, consumer_secret: String) -> Result<()> {
-    connect::woocommerce(paths, name, url, WooKeys { consumer_key, consumer_secret }).map_err(bad)?;
+pub fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, webhook_url: Option<&str>) -> Result<()> {
+    connect::woocommerce(paths, name, url, keys.clone()).map_err(bad)?;
     println!("WooCommerce store {url} is connected as {name:?} (keys verified with a real call).");
+    if let Some(base) = webhook_url {
+        let done = woonox::webhook_setup::register(paths, name, url.trim_end_matches('/'), keys, base).map_err(bad)?;
+        println!(
+            "Webhooks for {} → {base}/hooks/woocommerce/{name}: {} created, {} re-enabled, {} already in place.",
+            woonox::webhook_setup::TOPICS.join(", "),
+            done.created,
+            done.reenabled,
+            done.unchanged
+        );
+    }
     Ok(())
 }
 

@@ -31,7 +31,7 @@ pub async fn run(paths: &Paths, source: &Source, args: DemoArgs) -> Result<()> {
         ..Default::default()
     };
     let sim = Sim::start(config).await?;
-    let demo = Paths { data_dir: paths.data_dir.join("demo") };
+    let demo = Paths::new(paths.data_dir.join("demo"));
     let _ = std::fs::remove_dir_all(&demo.data_dir);
     println!("Stand-ins started: Fortnox at {}, WooCommerce at {}.", sim.fortnox_url, sim.woo_url);
     println!(

@@ -38,10 +38,15 @@ pub fn connect_woocommerce(data: &Path, sim: &Sim, secret: &str) -> Output {
 /// `woonox connect fortnox`, with the stand-in's consent page standing in for the browser.
 /// Answers the consent address woonox printed.
 pub fn connect_fortnox(data: &Path, sim: &Sim) -> String {
+    connect_fortnox_as(data, sim, "default")
+}
+
+/// `connect_fortnox` for the connection `name`.
+pub fn connect_fortnox_as(data: &Path, sim: &Sim, name: &str) -> String {
     let mut connect = Command::new(env!("CARGO_BIN_EXE_woonox"))
         .arg("--data-dir")
         .arg(data)
-        .args(["connect", "fortnox", "--client-id", FORTNOX_CLIENT_ID, "--redirect-port", "0"])
+        .args(["connect", "fortnox", "--connection", name, "--client-id", FORTNOX_CLIENT_ID, "--redirect-port", "0"])
         .args(["--fortnox-api", &sim.fortnox_url, "--fortnox-auth", &sim.fortnox_url])
         .env("WOONOX_FORTNOX_CLIENT_SECRET", FORTNOX_CLIENT_SECRET)
         .stderr(Stdio::piped())

@@ -1,0 +1,112 @@
+//! `woonox serve`: one process for many connections. Each connection gets its own worker
+//! (its own rate limiters, state namespace and component instances) that runs scheduled
+//! polls and webhook jobs from the durable queue one at a time; the HTTP side takes
+//! webhooks and serves the status page, `/metrics` and `/healthz`.
+
+pub mod metrics;
+pub mod schedule;
+pub mod status_page;
+pub mod webhooks;
+pub mod worker;
+
+use crate::config::Config;
+use crate::connection::{Paths, open};
+use crate::runtime::{Limits, Runtime, Source};
+use crate::store::Store;
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub struct ServeOptions {
+    pub bind: SocketAddr,
+    /// Required when `bind` is not a loopback address.
+    pub token: Option<String>,
+}
+
+/// What the HTTP side shares.
+pub struct Shared {
+    pub store: Arc<Store>,
+    pub paths: Paths,
+    pub connections: BTreeMap<String, Arc<worker::Worker>>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub token: Option<String>,
+}
+
+pub async fn run(
+    paths: &Paths,
+    source: &Source,
+    settings: &woonox_guest::Settings,
+    options: ServeOptions,
+    shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    if !options.bind.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
+        bail!("the status page would be reachable from other machines: give --token (or WOONOX_STATUS_TOKEN)");
+    }
+    let config = Config::load(&paths.config_file())?;
+    if config.connections.is_empty() {
+        bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
+    }
+    let store = Arc::new(Store::open(&paths.state_file())?);
+    let requeued = store.requeue_running()?;
+    if requeued > 0 {
+        tracing::warn!(requeued, "jobs cut off by the last stop are queued again");
+    }
+    let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?);
+    let metrics = Arc::new(metrics::Metrics::default());
+    let mut connections = BTreeMap::new();
+    for (name, entry) in &config.connections {
+        let opened = open(paths, &config, name, store.clone()).with_context(|| format!("connection {name:?}"))?;
+        let settings = match &entry.settings {
+            Some(file) => crate::settings_file::load(Some(file))?,
+            None => settings.clone(),
+        };
+        let schedule = schedule::Schedule::from_config(&entry.schedule)?;
+        let worker =
+            worker::Worker::new(name, opened, settings, schedule, store.clone(), runtime.clone(), metrics.clone());
+        connections.insert(name.clone(), Arc::new(worker));
+    }
+    // Each connection's worker runs on a thread of its own: a guest that spins until its
+    // deadline, or a 429 storm, holds up only its own connection.
+    let mut threads = Vec::new();
+    for worker in connections.values() {
+        let (worker, shutdown) = (worker.clone(), shutdown.clone());
+        let thread = std::thread::Builder::new().name(format!("woonox-{}", worker.name)).spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt.block_on(worker.run(shutdown)),
+                Err(e) => tracing::error!(connection = %worker.name, "cannot start the worker: {e}"),
+            }
+        })?;
+        threads.push(thread);
+    }
+    let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, token: options.token });
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.bind))?;
+    println!(
+        "woonox serve: listening on http://{} ({} connection(s))",
+        listener.local_addr()?,
+        shared.connections.len()
+    );
+    let mut stop = shutdown.clone();
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await?;
+    tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await?;
+    Ok(())
+}
+
+fn router(shared: Arc<Shared>) -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(status_page::page))
+        .route("/retry/{connection}/{id}", post(status_page::retry))
+        .route("/run/{connection}/{flow}", post(status_page::run_now))
+        .route("/metrics", get(metrics::page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/hooks/woocommerce/{connection}", post(webhooks::woocommerce))
+        .with_state(shared)
+}

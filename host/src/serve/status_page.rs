@@ -1,0 +1,156 @@
+//! The status page at `/`: server-rendered HTML, readable without JavaScript. Per
+//! connection: health, the last run of each flow with its result, queue depth, and what
+//! failed in plain words, each with a button to try again. When `serve` is bound beyond
+//! loopback it asks for the token (`?token=` or `Authorization: Bearer`).
+
+use super::Shared;
+use super::schedule::flow_by_name;
+use crate::queue::{Job, Run};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Whether the request may see the page (always, when no token is set).
+pub fn allowed(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>) -> bool {
+    let Some(token) = shared.token.as_deref() else { return true };
+    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let given = bearer.or(query.get("token").map(String::as_str)).unwrap_or_default();
+    // Constant time in the token's content.
+    given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn when(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:.5rem 0 1.5rem}\
+td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}.ok{color:#176b2c}.bad{color:#a11}\
+pre{white-space:pre-wrap;margin:0;font-family:inherit}form{display:inline}";
+
+pub async fn page(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !allowed(&shared, &headers, &query) {
+        return (StatusCode::UNAUTHORIZED, "give the status token: ?token=…\n").into_response();
+    }
+    let token = query
+        .get("token")
+        .map(|t| {
+            escape(&format!("?{}", form_urlencoded::Serializer::new(String::new()).append_pair("token", t).finish()))
+        })
+        .unwrap_or_default();
+    let mut html = format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>woonox status</title><style>{STYLE}</style></head>\
+         <body><h1>woonox</h1><p>{} connection(s). This page does not refresh itself; reload it.</p>",
+        shared.connections.len()
+    );
+    for (name, worker) in &shared.connections {
+        let runs = shared.store.runs(name).unwrap_or_default();
+        let dead = shared.store.dead(name).unwrap_or_default();
+        let depth = shared.store.depth(name).unwrap_or(0);
+        let trouble = worker.trouble.lock().map(|t| t.clone()).unwrap_or_default();
+        connection_section(&mut html, name, (&runs, &dead, depth, trouble.as_deref()), &token);
+    }
+    html.push_str("</body></html>");
+    Html(html).into_response()
+}
+
+fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64, Option<&str>), token: &str) {
+    let (runs, dead, depth, trouble) = state;
+    let healthy = trouble.is_none() && dead.is_empty();
+    let health = match trouble {
+        None if healthy => "<span class=ok>healthy</span>".to_owned(),
+        None => format!("<span class=bad>{} job(s) gave up</span>", dead.len()),
+        Some(why) => format!("<span class=bad>the last job failed:</span> {}", escape(why)),
+    };
+    let name_html = escape(name);
+    let _ = write!(
+        html,
+        "<h2>Connection {name_html}</h2><p>Health: {health}. Queue: {depth} job(s) waiting or running.</p>"
+    );
+    html.push_str("<table><tr><th>flow</th><th>last run</th><th>result</th><th></th></tr>");
+    for run in runs {
+        let class = if run.ok && !run.summary.contains('\n') { "ok" } else { "bad" };
+        let action = match flow_by_name(&run.flow) {
+            Some(_) => format!(
+                "<form method=post action=\"/run/{name_html}/{}{token}\"><button>Run now</button></form>",
+                escape(&run.flow)
+            ),
+            None => String::new(),
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{} ({:.1} s)</td><td class={class}><pre>{}</pre></td><td>{action}</td></tr>",
+            escape(&run.flow),
+            when(run.started_at),
+            run.seconds,
+            escape(&run.summary)
+        );
+    }
+    html.push_str("</table>");
+    if !dead.is_empty() {
+        let _ =
+            write!(html, "<h3>Gave up after repeated failures</h3><table><tr><th>job</th><th>why</th><th></th></tr>");
+        for job in dead {
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td><form method=post action=\"/retry/{name_html}/{}{token}\"><button>Retry</button></form></td></tr>",
+                escape(&job.label()),
+                escape(job.last_error.as_deref().unwrap_or_default()),
+                job.id
+            );
+        }
+        html.push_str("</table>");
+    }
+}
+
+pub async fn retry(
+    State(shared): State<Arc<Shared>>,
+    Path((connection, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !allowed(&shared, &headers, &query) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Ok(true) = shared.store.retry(&connection, id)
+        && let Some(worker) = shared.connections.get(&connection)
+    {
+        worker.wake.notify_one();
+    }
+    back(&query)
+}
+
+pub async fn run_now(
+    State(shared): State<Arc<Shared>>,
+    Path((connection, flow)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !allowed(&shared, &headers, &query) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let (Some(worker), Some(_)) = (shared.connections.get(&connection), flow_by_name(&flow))
+        && shared.store.enqueue_flow(&connection, &flow).is_ok()
+    {
+        worker.wake.notify_one();
+    }
+    back(&query)
+}
+
+fn back(query: &HashMap<String, String>) -> Response {
+    let to = match query.get("token") {
+        Some(t) => format!("/?{}", form_urlencoded::Serializer::new(String::new()).append_pair("token", t).finish()),
+        None => "/".into(),
+    };
+    Redirect::to(&to).into_response()
+}

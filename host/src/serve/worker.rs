@@ -1,0 +1,169 @@
+//! One connection's worker: enqueues its scheduled polls when due and runs its jobs one
+//! at a time (never two flows of a connection at once, so the links and pending markers
+//! see every write in order). A job that fails goes back with exponential backoff and
+//! jitter; a trap, a timeout or a 429 storm here touches no other connection.
+
+use super::metrics::Metrics;
+use super::schedule::{Schedule, flow_by_name, flow_name};
+use crate::connection::Opened;
+use crate::connector_bindings::wit_sync::{Endpoints, Report, RunOptions, SyncError};
+use crate::queue::{Job, Run, Work, now};
+use crate::runtime::Runtime;
+use crate::store::Store;
+use crate::wit_settings::to_wit;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, watch};
+
+pub struct Worker {
+    pub name: String,
+    opened: Opened,
+    settings: woonox_guest::Settings,
+    schedule: Schedule,
+    store: Arc<Store>,
+    runtime: Arc<Runtime>,
+    metrics: Arc<Metrics>,
+    /// Woken when a webhook queues a job, so it runs at once.
+    pub wake: Notify,
+    /// The last job's error, if it failed; `None` after a success.
+    pub trouble: Mutex<Option<String>>,
+}
+
+impl Worker {
+    pub fn new(
+        name: &str,
+        opened: Opened,
+        settings: woonox_guest::Settings,
+        schedule: Schedule,
+        store: Arc<Store>,
+        runtime: Arc<Runtime>,
+        metrics: Arc<Metrics>,
+    ) -> Worker {
+        Worker {
+            name: name.to_owned(),
+            opened,
+            settings,
+            schedule,
+            store,
+            runtime,
+            metrics,
+            wake: Notify::new(),
+            trouble: Mutex::new(None),
+        }
+    }
+
+    pub fn net_stats(&self) -> &crate::http_hooks::NetStats {
+        &self.opened.context.net.stats
+    }
+
+    /// Until `shutdown` turns true; a job in flight is finished first.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut due: Vec<Instant> = self.schedule.0.iter().map(|_| Instant::now()).collect();
+        while !*shutdown.borrow() {
+            for ((flow, every), next) in self.schedule.0.iter().zip(due.iter_mut()) {
+                if Instant::now() >= *next {
+                    *next = Instant::now() + *every;
+                    if let Err(e) = self.store.enqueue_flow(&self.name, flow_name(*flow)) {
+                        tracing::error!(connection = %self.name, "cannot queue a poll: {e:#}");
+                    }
+                }
+            }
+            match self.store.claim(&self.name) {
+                Ok(Some(job)) => self.execute(job).await,
+                Ok(None) => {
+                    let woken = self.wake.notified();
+                    tokio::pin!(woken);
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = &mut woken => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(connection = %self.name, "cannot read the queue: {e:#}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, job: Job) {
+        let started = (now(), Instant::now());
+        let result = self.call(&job).await;
+        let seconds = started.1.elapsed().as_secs_f64();
+        let flow = match &job.work {
+            Work::Flow(flow) => flow.clone(),
+            Work::Event { .. } => "webhooks".to_owned(),
+        };
+        let (ok, summary) = match &result {
+            Ok(report) => (true, summary(report)),
+            Err(why) => (false, why.clone()),
+        };
+        self.metrics.job(&self.name, &flow, ok, seconds);
+        let recorded = match &result {
+            Ok(_) => self.store.finish(job.id),
+            Err(why) => self.store.fail(&job, why, backoff(job.attempts)),
+        };
+        let run = Run { flow, started_at: started.0, seconds, ok, summary };
+        if let Err(e) = recorded.and_then(|()| self.store.record_run(&self.name, &run)) {
+            tracing::error!(connection = %self.name, "cannot record job {}: {e:#}", job.id);
+        }
+        *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = result.err();
+    }
+
+    /// The job through the component; `Err` is why it must be tried again.
+    async fn call(&self, job: &Job) -> Result<Report, String> {
+        let endpoints =
+            Endpoints { fortnox: self.opened.fortnox_api.clone(), woocommerce: self.opened.store_url.clone() };
+        let settings = to_wit(&self.settings);
+        let context = self.opened.context.clone();
+        let answer = match job.work.clone() {
+            Work::Flow(name) => {
+                let Some(flow) = flow_by_name(&name) else { return Err(format!("{name:?} is not a flow")) };
+                let options = RunOptions { dry_run: false };
+                self.runtime
+                    .call_sync(context, async move |c, store| {
+                        Ok(c.woonox_connector_sync().call_run(store, flow, &endpoints, options, &settings).await?)
+                    })
+                    .await
+            }
+            Work::Event { topic, body } => {
+                self.runtime
+                    .call_sync(context, async move |c, store| {
+                        let sync = c.woonox_connector_sync();
+                        Ok(sync.call_handle_event(store, "woocommerce", &topic, &body, &endpoints, &settings).await?)
+                    })
+                    .await
+            }
+        };
+        match answer {
+            Ok(Ok(report)) => Ok(report),
+            Ok(Err(SyncError::Connection(why) | SyncError::Interrupted(why) | SyncError::NotYetSupported(why))) => {
+                Err(why)
+            }
+            Err(trap) => Err(format!("the component stopped: {trap:#}")),
+        }
+    }
+}
+
+/// Seconds before attempt `attempts + 1`: 5 s doubling per attempt, at most an hour, with
+/// up to a quarter of jitter so that many jobs do not come back at once.
+pub fn backoff(attempts: u32) -> i64 {
+    let base = (5u64 << attempts.min(10)).min(3600);
+    (base + rand::random_range(0..=base / 4)) as i64
+}
+
+fn summary(r: &Report) -> String {
+    let mut text = format!(
+        "{} created, {} updated, {} unchanged, {} skipped, {} failed",
+        r.created,
+        r.updated,
+        r.unchanged,
+        r.skipped,
+        r.failed.len()
+    );
+    for f in r.failed.iter().take(5) {
+        text.push_str(&format!("\n{}: {}", f.item, f.reason));
+    }
+    text
+}
