@@ -83,6 +83,17 @@ fn explanation(code: u64) -> Option<&'static str> {
         }
         2002115 => "the request was not valid JSON (a woonox bug: please report it)",
         2003977 => "a document row has neither an article number nor a description",
+        2001302 => {
+            "an article number on a row does not exist in Fortnox; create the article in Fortnox or correct the SKU in WooCommerce"
+        }
+        2000433 => "Fortnox could not find what was asked for (a customer, document or article that is gone)",
+        2000716 => "the Fortnox order is cancelled or already invoiced",
+        2000750 => "the invoice is cancelled",
+        2000751 => "the invoice is booked and can no longer be cancelled; credit it instead",
+        2000752 => "the invoice cannot be credited (unbooked, already credited, or itself a credit)",
+        2000753 => "the invoice is booked or cancelled and can no longer be changed",
+        2000760 => "a VAT rate on a row is not set up in Fortnox (by default only 25, 12 and 6 % exist)",
+        2001089 => "the payment date is before the invoice date",
         2004167 => "a row uses a VAT rate that needs an account number; set the sales-account matrix for it",
         _ => return None,
     })

@@ -233,3 +233,73 @@ fn a_429_storm_in_one_connection_leaves_the_other_on_time() {
     assert_eq!(stormy_ok, 0, "the stormy connection cannot have succeeded");
     assert!(metric(&serve.base, "woonox_api_rate_limited_total{connection=\"stormy\"}") > 0);
 }
+
+/// The status page, opened in headless Chromium as a person would: the connection, its
+/// health, the flows' last runs, a failure explained in plain words with a way to run
+/// the flow again. Screenshot kept at target/status-page.png.
+#[test]
+fn the_status_page_reads_in_a_real_browser() {
+    let (_rt, sim) = started(60);
+    {
+        let mut woo = sim.woo.lock().unwrap();
+        let mut bad = woo.orders.iter().find(|o| o["status"] == "processing").cloned().unwrap();
+        bad["id"] = json!(7777);
+        bad["line_items"][0]["sku"] = json!("NOT-IN-FORTNOX");
+        woo.orders.push(bad);
+    }
+    let data = connected("serve-status", &sim);
+    schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
+    let serve = serve(&data, free_port());
+    wait_until("the orders poll", 120, || {
+        metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"orders\",result=\"ok\"}") == 1
+    });
+    let profile = common::data_dir("chromium-profile");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
+    let browser = |extra: &[&str]| {
+        Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(format!("{}/", serve.base))
+            .output()
+            .expect("Debian's chromium (.ci/run installs it)")
+    };
+    let dom = String::from_utf8_lossy(&browser(&["--dump-dom"]).stdout).into_owned();
+    for expected in
+        ["Connection default", "Health:", "Queue:", "orders", "Run now", "order 7777", "does not exist in Fortnox"]
+    {
+        assert!(dom.contains(expected), "{expected:?} is not on the page:\n{dom}");
+    }
+    assert!(!dom.contains("<script"), "the page needs no JavaScript");
+    browser(&[&format!("--screenshot={}", shot.display()), "--window-size=1100,700"]);
+    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot");
+}
+
+/// Beyond loopback the page wants the token; without one serve does not start.
+#[test]
+fn beyond_loopback_the_status_page_needs_a_token() {
+    let (_rt, sim) = started(10);
+    let data = connected("serve-token", &sim);
+    schedule(&data, "default", ALL_OFF);
+    let out = woonox(&data, &["serve", "--bind", "0.0.0.0:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token"));
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_woonox"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--bind", &format!("0.0.0.0:{port}")])
+        .env("WOONOX_STATUS_TOKEN", "t0ken")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let serve = Serve { child, base: format!("http://127.0.0.1:{port}") };
+    wait_until("serve", 60, || ureq::get(&format!("{}/healthz", serve.base)).call().is_ok());
+    let status = |path: &str| agent().get(&format!("{}{path}", serve.base)).call().unwrap().status().as_u16();
+    assert_eq!(status("/"), 401);
+    assert_eq!(status("/metrics"), 401);
+    assert_eq!(status("/?token=wrong"), 401);
+    assert_eq!(status("/?token=t0ken"), 200);
+}

@@ -66,11 +66,15 @@ pub async fn page(
 
 fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64, Option<&str>), token: &str) {
     let (runs, dead, depth, trouble) = state;
-    let healthy = trouble.is_none() && dead.is_empty();
+    // A run whose summary goes on past its counts line lists items that failed.
+    let attention = runs.iter().filter(|r| r.ok && r.summary.contains('\n')).count();
     let health = match trouble {
-        None if healthy => "<span class=ok>healthy</span>".to_owned(),
-        None => format!("<span class=bad>{} job(s) gave up</span>", dead.len()),
         Some(why) => format!("<span class=bad>the last job failed:</span> {}", escape(why)),
+        None if !dead.is_empty() => format!("<span class=bad>{} job(s) gave up</span>", dead.len()),
+        None if attention > 0 => {
+            format!("<span class=bad>connected; items in {attention} flow(s) need attention (below)</span>")
+        }
+        None => "<span class=ok>healthy</span>".to_owned(),
     };
     let name_html = escape(name);
     let _ = write!(
