@@ -303,3 +303,23 @@ fn beyond_loopback_the_status_page_needs_a_token() {
     assert_eq!(status("/?token=wrong"), 401);
     assert_eq!(status("/?token=t0ken"), 200);
 }
+
+/// SIGTERM: the job in hand is finished, then serve exits cleanly.
+#[test]
+fn sigterm_stops_serve_cleanly() {
+    let (_rt, sim) = started(10);
+    let data = connected("serve-sigterm", &sim);
+    schedule(&data, "default", ALL_OFF);
+    let mut serve = serve(&data, free_port());
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+}
