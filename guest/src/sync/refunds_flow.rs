@@ -52,8 +52,8 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         ctx.progress.step("refunds", i as u64 + 1, orders.len() as u64);
         let modified = order["date_modified_gmt"].as_str().unwrap_or_default();
         let before = report.failed.len();
-        order_refunds(ctx, order, &mut report)?;
-        if report.failed.len() > before {
+        let settled = order_refunds(ctx, order, &mut report)?;
+        if report.failed.len() > before || !settled {
             cursor.hold(modified);
         } else {
             cursor.saw(modified);
@@ -65,8 +65,9 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     Ok(report)
 }
 
-/// The new refunds of one order that lists them.
-pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<(), SyncError> {
+/// The new refunds of one order that lists them. Answers false when they must be read
+/// again: the order is one the orders flow sends but has not sent yet.
+pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<bool, SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
     let summaries = order["refunds"].as_array().cloned().unwrap_or_default();
     let mut new = Vec::new();
@@ -78,13 +79,14 @@ pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<()
         }
     }
     if new.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     let Some(link) = links::load(ctx.kv, id)? else {
         for refund_id in new {
             report.add(format!("refund {refund_id}"), Outcome::Skipped);
         }
-        return Ok(());
+        let status = order["status"].as_str().unwrap_or_default();
+        return Ok(!ctx.settings.flows.order_statuses.iter().any(|s| s == status));
     };
     let refunds = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{id}/refunds")))?.unwrap_or_default();
     // Cancelling is right only if no earlier refund was credited already.
@@ -98,7 +100,7 @@ pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<()
         let outcome = one(ctx, order, &link, refund, whole_order)?;
         report.add(item, outcome);
     }
-    Ok(())
+    Ok(true)
 }
 
 fn refunded_total(summaries: &[Value]) -> rust_decimal::Decimal {
