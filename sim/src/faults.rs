@@ -23,8 +23,30 @@ pub struct Faults {
     /// When set, only writes to paths starting with this count for `drop_after_commit`
     /// (e.g. "/3/orders" drops document creations and nothing else).
     pub drop_only: Option<String>,
+    /// Random faults: this share of requests (in percent) meets one of the four kinds
+    /// (429, 503, a slow answer, or for writes commit-then-drop), drawn from `chaos_seed`.
+    pub chaos_percent: u32,
+    pub chaos_seed: u64,
+    chaos_rng: Option<rand::rngs::StdRng>,
     /// How many of each were served, for reports.
     pub served: Served,
+}
+
+impl Faults {
+    /// One chaos draw for a request: (429, 503, slow, drop).
+    fn chaos(&mut self, is_write: bool) -> (bool, bool, bool, bool) {
+        use rand::{Rng, SeedableRng};
+        if self.chaos_percent == 0 {
+            return (false, false, false, false);
+        }
+        let seed = self.chaos_seed;
+        let rng = self.chaos_rng.get_or_insert_with(|| rand::rngs::StdRng::seed_from_u64(seed));
+        if rng.random_range(0..100) >= self.chaos_percent {
+            return (false, false, false, false);
+        }
+        let kind = rng.random_range(0..if is_write { 4 } else { 3 });
+        (kind == 0, kind == 1, kind == 2, kind == 3)
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -32,6 +54,7 @@ pub struct Served {
     pub rate_limited: u32,
     pub server_errors: u32,
     pub dropped_after_commit: u32,
+    pub slow: u32,
 }
 
 pub type SharedFaults = Arc<Mutex<Faults>>;
@@ -48,13 +71,16 @@ pub async fn apply(faults: SharedFaults, request: Request, next: Next) -> Respon
     let (delay, limited, failed, drop) = {
         let mut f = crate::lock(&faults);
         let is_write = is_write && f.drop_only.as_ref().is_none_or(|p| path.starts_with(p.as_str()));
-        let limited = take(&mut f.rate_limited);
-        let failed = !limited && take(&mut f.server_errors);
-        let drop = !limited && !failed && is_write && take(&mut f.drop_after_commit);
+        let (c_limited, c_failed, c_slow, c_drop) = f.chaos(is_write);
+        let limited = take(&mut f.rate_limited) || c_limited;
+        let failed = !limited && (take(&mut f.server_errors) || c_failed);
+        let drop = !limited && !failed && is_write && (take(&mut f.drop_after_commit) || c_drop);
         f.served.rate_limited += limited as u32;
         f.served.server_errors += failed as u32;
         f.served.dropped_after_commit += drop as u32;
-        (f.delay, limited, failed, drop)
+        f.served.slow += c_slow as u32;
+        let delay = if c_slow { f.delay + Duration::from_millis(400) } else { f.delay };
+        (delay, limited, failed, drop)
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
