@@ -269,3 +269,31 @@ async fn the_guest_store_is_the_connection_namespace() {
     assert_eq!(store.namespace("shop").get("probe").unwrap().as_deref(), Some(&b"four"[..]));
     assert_eq!(store.namespace("other").get("probe").unwrap(), None);
 }
+
+/// An upstream that never answers is cut by the call's outer timeout, and the same
+/// runtime then serves the next call normally.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hung_upstream_is_cut_and_the_runtime_goes_on() {
+    let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
+    let ctx = context(&sim).await;
+    let limits = Limits { sync_deadline: std::time::Duration::from_secs(2), ..Limits::default() };
+    let runtime = Runtime::new(&Source::BuiltInConnector, None, limits).unwrap();
+    let endpoints = Endpoints { fortnox: sim.fortnox_url.clone(), woocommerce: sim.woo_url.clone() };
+    let s = settings();
+    let call = |ctx: Arc<ConnectionContext>| {
+        let (runtime, endpoints, s) = (&runtime, &endpoints, &s);
+        async move {
+            runtime
+                .call_sync(ctx, async |c, store| Ok(c.woonox_connector_sync().call_check(store, endpoints, s).await?))
+                .await
+        }
+    };
+    sim.fortnox_faults.lock().unwrap().delay = std::time::Duration::from_secs(120);
+    let started = std::time::Instant::now();
+    let hung = call(ctx.clone()).await;
+    assert!(hung.is_err(), "a hung upstream must not hang the call");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "cut after {:?}", started.elapsed());
+    sim.fortnox_faults.lock().unwrap().delay = std::time::Duration::ZERO;
+    let counts = call(ctx).await.unwrap().unwrap();
+    assert_eq!(counts.fortnox_articles, 3);
+}

@@ -23,6 +23,9 @@ pub struct Faults {
     /// When set, only writes to paths starting with this count for `drop_after_commit`
     /// (e.g. "/3/orders" drops document creations and nothing else).
     pub drop_only: Option<String>,
+    /// The next N requests get this status and body instead of being processed
+    /// (malformed JSON, a 403, …): `(N, status, body)`.
+    pub canned: Option<(u32, u16, String)>,
     /// Random faults: this share of requests (in percent) meets one of the four kinds
     /// (429, 503, a slow answer, or for writes commit-then-drop), drawn from `chaos_seed`.
     pub chaos_percent: u32,
@@ -70,6 +73,14 @@ pub async fn apply(faults: SharedFaults, request: Request, next: Next) -> Respon
     let path = request.uri().path().to_owned();
     let (delay, limited, failed, drop) = {
         let mut f = crate::lock(&faults);
+        if let Some((left, status, body)) = f.canned.as_mut() {
+            let answer = (StatusCode::from_u16(*status).unwrap_or(StatusCode::OK), body.clone());
+            *left -= 1;
+            if *left == 0 {
+                f.canned = None;
+            }
+            return (answer.0, [(axum::http::header::CONTENT_TYPE, "application/json")], answer.1).into_response();
+        }
         let is_write = is_write && f.drop_only.as_ref().is_none_or(|p| path.starts_with(p.as_str()));
         let (c_limited, c_failed, c_slow, c_drop) = f.chaos(is_write);
         let limited = take(&mut f.rate_limited) || c_limited;

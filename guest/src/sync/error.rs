@@ -67,6 +67,9 @@ impl SyncError {
                  an HTTPS proxy, tell WordPress it is HTTPS (otherwise it ignores Basic credentials)."
             }
             (401, _) => " Check the consumer key and secret (WooCommerce → Settings → Advanced → REST API).",
+            (403, _) => {
+                " The API key lacks the permission: give it Read/Write (WooCommerce → Settings → Advanced → REST API)."
+            }
             (404, "rest_no_route") | (404, "") => {
                 " The store does not answer on /wp-json/: enable pretty permalinks (Settings → Permalinks, anything but \
                  \"Plain\"); WooCommerce does not accept API keys on ?rest_route= URLs."

@@ -30,8 +30,12 @@ pub fn for_each(
         if page == 1 {
             date = response.header("date").map(str::to_owned);
         }
-        let body: Value = serde_json::from_slice(&response.body)
-            .map_err(|e| SyncError::Interrupted(format!("Fortnox sent a {resource} page that is not JSON: {e}")))?;
+        let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            SyncError::Interrupted(format!(
+                "Fortnox sent a page of {} that is not JSON: {e}",
+                resource.split('?').next().unwrap_or(resource)
+            ))
+        })?;
         let items = body.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
         items.into_iter().for_each(&mut each);
         let total_pages = body["MetaInformation"]["@TotalPages"].as_u64().unwrap_or(1);

@@ -26,7 +26,10 @@ pub fn for_each(
             return Err(SyncError::woo(response.status, &response.text()));
         }
         let items: Vec<Value> = serde_json::from_slice(&response.body).map_err(|e| {
-            SyncError::Interrupted(format!("WooCommerce sent a {route} page that is not a JSON list: {e}"))
+            SyncError::Interrupted(format!(
+                "WooCommerce sent a page of {} that is not a JSON list: {e}",
+                route.split('?').next().unwrap_or(route)
+            ))
         })?;
         items.into_iter().for_each(&mut each);
         let total_pages: u32 = response.header("x-wp-totalpages").and_then(|v| v.trim().parse().ok()).unwrap_or(1);
