@@ -80,6 +80,17 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         orders: usize,
     },
+    /// Measure the flows against stand-ins at Fortnox's real rate limit: calls against the minimum, time against the floor.
+    Bench {
+        #[arg(long, default_value_t = 10_000)]
+        articles: usize,
+        /// WooCommerce orders to seed (about half are eligible).
+        #[arg(long, default_value_t = 2000)]
+        orders: usize,
+        /// WooCommerce requests a second.
+        #[arg(long, default_value_t = 10)]
+        woo_rate: u32,
+    },
     /// Run flows (`all` runs every one, in dependency order).
     Sync {
         #[arg(value_enum, required = true)]
@@ -270,6 +281,10 @@ fn run(cli: Cli) -> Result<()> {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
                 let options = woonox::serve::ServeOptions { bind, token };
                 woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
+            }
+            Command::Bench { articles, orders, woo_rate } => {
+                let source = source(&cli.plugin, Source::BuiltInConnector);
+                cli::bench::run(&paths, &source, cli::bench::BenchArgs { articles, orders, woo_rate }).await
             }
             Command::Demo { seed, articles, orders } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);

@@ -6,13 +6,11 @@
 
 use super::sync::{SyncArgs, flows, print};
 use anyhow::Result;
-use woonox::config::Config;
-use woonox::connect::{self, FortnoxMode};
-use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox::connection::Paths;
 use woonox::connector_bindings::wit_sync::{Flow, Report};
 use woonox::runtime::Source;
 use woonox_guest::settings::{DocumentKind, Settings};
-use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
+use woonox_sim::{Sim, SimConfig};
 
 pub struct DemoArgs {
     pub seed: u64,
@@ -39,7 +37,7 @@ pub async fn run(paths: &Paths, source: &Source, args: DemoArgs) -> Result<()> {
          (mixed VAT, coupons, fees, shipping, SEK and EUR, guests and returning customers, some partly refunded).",
         args.articles, args.orders
     );
-    connect_both(&demo, &sim).await?;
+    super::stand_ins::connect(&demo, &sim, CONNECTION, 25).await?;
     println!("Connected. State and tokens live in {}.\n", demo.data_dir.display());
     let settings = demo_settings();
 
@@ -62,22 +60,6 @@ pub async fn run(paths: &Paths, source: &Source, args: DemoArgs) -> Result<()> {
         "\nDone: {failed} item(s) failed. Connect your own shop with `woonox connect woocommerce` and `woonox connect fortnox`."
     );
     Ok(())
-}
-
-async fn connect_both(demo: &Paths, sim: &Sim) -> Result<()> {
-    let mut config = Config::default();
-    let entry = config.connections.entry(CONNECTION.to_owned()).or_default();
-    entry.fortnox_api = sim.fortnox_url.clone();
-    entry.fortnox_auth = sim.fortnox_url.clone();
-    // The stand-in is on this machine; a real store's default pace is gentler.
-    entry.woo_requests_per_second = 25;
-    config.save(&demo.config_file())?;
-    let (paths, url) = (demo.clone(), sim.woo_url.clone());
-    let keys = WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: WOO_CONSUMER_SECRET.into() };
-    tokio::task::spawn_blocking(move || connect::woocommerce(&paths, CONNECTION, &url, keys)).await??;
-    let app = FortnoxAppSecret { client_id: FORTNOX_CLIENT_ID.into(), client_secret: FORTNOX_CLIENT_SECRET.into() };
-    let tenant_id = sim.fortnox.lock().map(|f| f.tenant_id.clone()).unwrap_or_default();
-    connect::fortnox(demo, CONNECTION, app, FortnoxMode::ServiceAccount { tenant_id }).await
 }
 
 /// Orders become invoices, so refunds and credits have something to credit; a paid

@@ -1,11 +1,13 @@
 //! The command line's pieces; `main.rs` declares the commands and dispatches here.
 
+pub mod bench;
 pub mod check;
 pub mod connect;
 pub mod demo;
 pub mod map_io;
 pub mod progress;
 pub mod sim;
+pub mod stand_ins;
 pub mod sync;
 
 /// The input, the settings or the connection need the user: exit 2.

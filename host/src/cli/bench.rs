@@ -1,0 +1,234 @@
+//! `woonox bench`: the flows against in-process stand-ins that enforce Fortnox's real limit
+//! (25 requests in any 5 s), per scenario the API calls made against the fewest the APIs
+//! allow, and the wall time against the rate-limit floor. Also the peak resident memory.
+
+use super::sync::{SyncArgs, flows};
+use anyhow::Result;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::Instant;
+use woonox::connection::Paths;
+use woonox::connector_bindings::wit_sync::{Flow, Report};
+use woonox::runtime::Source;
+use woonox_guest::settings::Settings;
+use woonox_sim::{Sim, SimConfig};
+
+pub struct BenchArgs {
+    pub articles: usize,
+    pub orders: usize,
+    pub woo_rate: u32,
+}
+
+const CONNECTION: &str = "bench";
+
+/// Calls per service: (Fortnox, WooCommerce).
+type Calls = (usize, usize);
+
+struct Row {
+    scenario: String,
+    made: Calls,
+    minimum: Calls,
+    seconds: f64,
+    floor: f64,
+    note: String,
+}
+
+fn pages(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page)
+}
+
+pub async fn run(paths: &Paths, source: &Source, args: BenchArgs) -> Result<()> {
+    let config = SimConfig { articles: args.articles, orders: Some(args.orders), ..SimConfig::default() };
+    let sim = Sim::start(config).await?;
+    let dir = Paths::new(paths.data_dir.join("bench"));
+    let _ = std::fs::remove_dir_all(&dir.data_dir);
+    super::stand_ins::connect(&dir, &sim, CONNECTION, args.woo_rate).await?;
+    let ctx = Bench { sim: &sim, dir: &dir, source, settings: Settings::default(), woo_rate: args.woo_rate };
+    let mut rows = Vec::new();
+    let minimum = catalog_minimum(&sim);
+    rows.push(ctx.scenario(&format!("initial catalog, {} articles", args.articles), Flow::Products, minimum).await?);
+    let changed = ctx.change_prices(100);
+    let minimum = incremental_minimum(&sim, &changed);
+    rows.push(ctx.scenario("incremental, 1 % changed", Flow::Products, minimum).await?);
+    let minimum = incremental_minimum(&sim, &[]);
+    rows.push(ctx.scenario("incremental, nothing changed", Flow::Products, minimum).await?);
+    let changed = ctx.change_stock(100);
+    let minimum = stock_minimum(&sim, &changed);
+    rows.push(ctx.scenario("stock, 1 % changed", Flow::Stock, minimum).await?);
+    if args.orders > 0 {
+        rows.push(ctx.orders().await?);
+    }
+    print(&rows, args.woo_rate);
+    Ok(())
+}
+
+struct Bench<'a> {
+    sim: &'a Sim,
+    dir: &'a Paths,
+    source: &'a Source,
+    settings: Settings,
+    woo_rate: u32,
+}
+
+impl Bench<'_> {
+    async fn scenario(&self, name: &str, flow: Flow, minimum: Calls) -> Result<Row> {
+        let (made, seconds, _) = self.measure(flow).await?;
+        Ok(Row {
+            scenario: name.to_owned(),
+            made,
+            minimum,
+            seconds,
+            floor: floor(made, self.woo_rate),
+            note: String::new(),
+        })
+    }
+
+    /// Runs one flow from a clean rate window; the calls each stand-in saw and the time.
+    async fn measure(&self, flow: Flow) -> Result<(Calls, f64, Report)> {
+        if let Ok(mut f) = self.sim.fortnox.lock() {
+            f.reset_rate_windows();
+        }
+        self.sim.log.clear();
+        let args = SyncArgs { connection: CONNECTION, flows: vec![flow], dry_run: false, json: true };
+        let started = Instant::now();
+        let mut reports = flows(self.dir, self.source, &args, &self.settings).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        let made = (self.sim.log.count("fortnox"), self.sim.log.count("woocommerce"));
+        Ok((made, seconds, reports.pop().expect("one flow, one report")))
+    }
+
+    /// Changes the price of every `every`-th article; answers their SKUs.
+    fn change_prices(&self, every: usize) -> Vec<String> {
+        let mut fortnox = self.sim.fortnox.lock().unwrap_or_else(|p| p.into_inner());
+        let skus: Vec<String> = fortnox.articles.keys().step_by(every).cloned().collect();
+        for sku in &skus {
+            let price = fortnox.articles[sku]["SalesPrice"].as_f64().unwrap_or(0.0) + 1.0;
+            fortnox.set_price(sku, price);
+        }
+        skus
+    }
+
+    /// Changes the stock of every `every`-th article; answers their SKUs.
+    fn change_stock(&self, every: usize) -> Vec<String> {
+        let mut fortnox = self.sim.fortnox.lock().unwrap_or_else(|p| p.into_inner());
+        let skus: Vec<String> = fortnox.articles.keys().skip(1).step_by(every).cloned().collect();
+        for sku in &skus {
+            let article = fortnox.articles.get_mut(sku).expect("listed above");
+            let level = article["DisposableQuantity"].as_f64().unwrap_or(0.0) + 3.0;
+            article["DisposableQuantity"] = json!(level);
+            article["QuantityInStock"] = json!(level);
+        }
+        skus
+    }
+
+    /// Every eligible order: Fortnox calls per order for new and returning customers.
+    async fn orders(&self) -> Result<Row> {
+        let eligible: Vec<Value> = {
+            let woo = self.sim.woo.lock().unwrap_or_else(|p| p.into_inner());
+            woo.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed").cloned().collect()
+        };
+        let buyers: BTreeSet<&str> = eligible.iter().filter_map(|o| o["billing"]["email"].as_str()).collect();
+        let currencies: BTreeSet<&str> =
+            eligible.iter().filter_map(|o| o["currency"].as_str()).filter(|c| *c != "SEK").collect();
+        let (new, returning) = (buyers.len(), eligible.len() - buyers.len());
+        // A new buyer: search, create, document. A returning one: the document only. Plus a
+        // rate per foreign currency; on WooCommerce one listing page per 100 orders and a
+        // note and meta per order.
+        let fortnox_min = 3 * new + returning + currencies.len();
+        let woo_min = pages(eligible.len(), 100) + 2 * eligible.len();
+        let (made, seconds, _) = self.measure(Flow::Orders).await?;
+        let per_returning = (made.0 - 3 * new - currencies.len()) as f64 / returning.max(1) as f64;
+        Ok(Row {
+            scenario: format!("{} orders ({new} new buyers, {returning} returning)", eligible.len()),
+            made,
+            minimum: (fortnox_min, woo_min),
+            seconds,
+            floor: floor(made, self.woo_rate),
+            note: format!("{per_returning:.2} Fortnox calls per returning-customer order"),
+        })
+    }
+}
+
+/// The wall time the limits alone force: Fortnox lets 25 calls go at once and 25 more per
+/// 5 s after; WooCommerce `woo_rate` at once and as many more each second after. Both could run side by side, so
+/// the floor is the larger of the two.
+fn floor((fortnox, woo): Calls, woo_rate: u32) -> f64 {
+    let fortnox_floor = fortnox.div_ceil(25).saturating_sub(1) as f64 * 5.0;
+    let woo_floor = woo.div_ceil(woo_rate.max(1) as usize).saturating_sub(1) as f64;
+    fortnox_floor.max(woo_floor)
+}
+
+struct CatalogShape {
+    simple: usize,
+    variations: usize,
+    parents: usize,
+}
+
+fn shape(sim: &Sim, only: Option<&[String]>) -> CatalogShape {
+    let (woo, fortnox) = (sim.woo.lock().unwrap_or_else(|p| p.into_inner()), sim.fortnox.lock().unwrap_or_else(|p| p.into_inner()));
+    let wanted = |sku: &str| fortnox.articles.contains_key(sku) && only.is_none_or(|o| o.iter().any(|s| s == sku));
+    let matched: Vec<&Value> = woo.products.iter().filter(|p| p["sku"].as_str().is_some_and(wanted)).collect();
+    let variations: Vec<&&Value> = matched.iter().filter(|p| p["type"] == "variation").collect();
+    let parents: BTreeSet<String> = variations.iter().map(|p| p["parent_id"].to_string()).collect();
+    CatalogShape { simple: matched.len() - variations.len(), variations: variations.len(), parents: parents.len() }
+}
+
+/// Article pages, price pages; WooCommerce: SKU lookups, create and update batches, and
+/// one variations batch per parent.
+fn catalog_minimum(sim: &Sim) -> Calls {
+    let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
+    let s = shape(sim, None);
+    let creates = articles - s.simple - s.variations;
+    let woo = pages(articles, 100) + pages(creates, 100) + pages(s.simple, 100) + s.parents;
+    (2 * pages(articles, 500), woo)
+}
+
+/// One page of changed articles and the price pages; the changed SKUs looked up and
+/// written.
+fn incremental_minimum(sim: &Sim, changed: &[String]) -> Calls {
+    let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
+    let s = shape(sim, Some(changed));
+    let woo = if changed.is_empty() { 0 } else { pages(changed.len(), 100) + pages(s.simple, 100) + s.parents };
+    (1 + pages(articles, 500), woo)
+}
+
+/// Every article page; every product page and each variable product's variations page;
+/// the changed levels written.
+fn stock_minimum(sim: &Sim, changed: &[String]) -> Calls {
+    let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
+    let (products, variable) = {
+        let woo = sim.woo.lock().unwrap_or_else(|p| p.into_inner());
+        let products = woo.products.iter().filter(|p| p["type"] != "variation").count();
+        (products, woo.products.iter().filter(|p| p["type"] == "variable").count())
+    };
+    let s = shape(sim, Some(changed));
+    (pages(articles, 500), pages(products, 100) + variable + pages(s.simple, 100) + s.parents)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn print(rows: &[Row], woo_rate: u32) {
+    println!("Fortnox at its real limit (25 requests in any 5 s); WooCommerce paced at {woo_rate} requests/s.\n");
+    println!(
+        "| scenario | Fortnox calls (min) | WooCommerce calls (min) | calls / min | wall s | floor s | wall / floor | note |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for r in rows {
+        let ratio = (r.made.0 + r.made.1) as f64 / (r.minimum.0 + r.minimum.1).max(1) as f64;
+        let over = if r.floor > 0.0 { format!("{:.2}", r.seconds / r.floor) } else { "–".into() };
+        println!(
+            "| {} | {} ({}) | {} ({}) | {ratio:.2} | {:.1} | {:.1} | {over} | {} |",
+            r.scenario, r.made.0, r.minimum.0, r.made.1, r.minimum.1, r.seconds, r.floor, r.note
+        );
+    }
+    println!("\nPeak resident memory of this process (host, stand-ins and their data): {:.0} MB", peak_rss_mb());
+}

@@ -1,0 +1,24 @@
+//! Connecting woonox to in-process stand-ins (for `demo` and `bench`), the way a user
+//! connects to real services: config, verified WooCommerce keys, a Fortnox service account.
+
+use anyhow::Result;
+use woonox::config::Config;
+use woonox::connect::{self, FortnoxMode};
+use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
+
+/// Connects `name` under `paths` to `sim`, pacing WooCommerce at `woo_rate` requests a second.
+pub async fn connect(paths: &Paths, sim: &Sim, name: &str, woo_rate: u32) -> Result<()> {
+    let mut config = Config::default();
+    let entry = config.connections.entry(name.to_owned()).or_default();
+    entry.fortnox_api = sim.fortnox_url.clone();
+    entry.fortnox_auth = sim.fortnox_url.clone();
+    entry.woo_requests_per_second = woo_rate;
+    config.save(&paths.config_file())?;
+    let (owned, url, name_owned) = (paths.clone(), sim.woo_url.clone(), name.to_owned());
+    let keys = WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: WOO_CONSUMER_SECRET.into() };
+    tokio::task::spawn_blocking(move || connect::woocommerce(&owned, &name_owned, &url, keys)).await??;
+    let app = FortnoxAppSecret { client_id: FORTNOX_CLIENT_ID.into(), client_secret: FORTNOX_CLIENT_SECRET.into() };
+    let tenant_id = sim.fortnox.lock().map(|f| f.tenant_id.clone()).unwrap_or_default();
+    connect::fortnox(paths, name, app, FortnoxMode::ServiceAccount { tenant_id }).await
+}
