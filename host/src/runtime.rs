@@ -36,11 +36,19 @@ pub struct Limits {
     pub sync_deadline: Duration,
     /// Linear memory one store may grow to.
     pub memory_bytes: usize,
+    /// Instances from wasmtime's pooling allocator (slots kept warm between jobs) rather
+    /// than fresh mappings per job. `woonox bench`'s instantiation figures chose the default.
+    pub pooling: bool,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { deadline: Duration::from_secs(10), sync_deadline: Duration::from_secs(3600), memory_bytes: 256 << 20 }
+        Limits {
+            deadline: Duration::from_secs(10),
+            sync_deadline: Duration::from_secs(3600),
+            memory_bytes: 256 << 20,
+            pooling: POOLING_BY_DEFAULT,
+        }
     }
 }
 
@@ -105,15 +113,31 @@ impl WasiHttpView for HostState {
     }
 }
 
+/// See BENCHMARKS.md (instantiation per job, pooling against on-demand).
+pub const POOLING_BY_DEFAULT: bool = true;
+
 pub fn engine() -> Result<Engine> {
+    engine_for(&Limits { pooling: false, ..Limits::default() })
+}
+
+pub fn engine_for(limits: &Limits) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    if limits.pooling {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        pool.total_component_instances(64)
+            .total_core_instances(640)
+            .total_memories(128)
+            .total_tables(640)
+            .max_memory_size(limits.memory_bytes);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
     Ok(Engine::new(&config)?)
 }
 
 impl Runtime {
     pub fn new(source: &Source, cache_dir: Option<&Path>, limits: Limits) -> Result<Runtime> {
-        let engine = engine()?;
+        let engine = engine_for(&limits)?;
         let component = load(&engine, source, cache_dir)?;
         let linker = linker(&engine)?;
         let instance_pre = linker.instantiate_pre(&component)?;

@@ -165,7 +165,8 @@ struct CatalogShape {
 }
 
 fn shape(sim: &Sim, only: Option<&[String]>) -> CatalogShape {
-    let (woo, fortnox) = (sim.woo.lock().unwrap_or_else(|p| p.into_inner()), sim.fortnox.lock().unwrap_or_else(|p| p.into_inner()));
+    let (woo, fortnox) =
+        (sim.woo.lock().unwrap_or_else(|p| p.into_inner()), sim.fortnox.lock().unwrap_or_else(|p| p.into_inner()));
     let wanted = |sku: &str| fortnox.articles.contains_key(sku) && only.is_none_or(|o| o.iter().any(|s| s == sku));
     let matched: Vec<&Value> = woo.products.iter().filter(|p| p["sku"].as_str().is_some_and(wanted)).collect();
     let variations: Vec<&&Value> = matched.iter().filter(|p| p["type"] == "variation").collect();
