@@ -16,6 +16,21 @@ pub fn for_each(
     sort_by: &str,
     mut each: impl FnMut(Value),
 ) -> Result<Option<String>, SyncError> {
+    try_for_each(transport, base, resource, key, sort_by, |item| {
+        each(item);
+        Ok(())
+    })
+}
+
+/// [`for_each`] whose `each` may fail, which stops the reading.
+pub fn try_for_each(
+    transport: &dyn Transport,
+    base: &str,
+    resource: &str,
+    key: &str,
+    sort_by: &str,
+    mut each: impl FnMut(Value) -> Result<(), SyncError>,
+) -> Result<Option<String>, SyncError> {
     let (mut page, mut date) = (1, None);
     loop {
         let separator = if resource.contains('?') { '&' } else { '?' };
@@ -37,7 +52,7 @@ pub fn for_each(
             ))
         })?;
         let items = body.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
-        items.into_iter().for_each(&mut each);
+        items.into_iter().try_for_each(&mut each)?;
         let total_pages = body["MetaInformation"]["@TotalPages"].as_u64().unwrap_or(1);
         if page >= total_pages {
             return Ok(date);

@@ -16,6 +16,7 @@ pub mod links;
 pub mod order_follow_up;
 pub mod orders_flow;
 pub mod our_invoices;
+pub mod product_writer;
 pub mod products_flow;
 pub mod refunds_flow;
 pub mod report;

@@ -6,65 +6,55 @@
 
 use super::api::{self, Service, encode};
 use super::cursor::Cursor;
+use super::product_writer::{Candidate, Writer, hash, written};
 use super::report::{Outcome, Report};
-use super::state::{self};
-use super::{Ctx, SyncError, fortnox_client, woo_batch, woo_client};
+use super::{Ctx, SyncError, fortnox_client};
 use crate::flow_settings::FULL_ARTICLE_FIELDS;
 use crate::lenient::decimal_of;
 use crate::map::{product::map_product, woo_money};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// What was last written for a SKU.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-struct Written {
-    hash: String,
-    price: Option<Decimal>,
-}
-
-/// A product body to write, before the WooCommerce side is known.
-struct Candidate {
-    sku: String,
-    body: Map<String, Value>,
-    price: Option<Decimal>,
-    /// Only a price changed: update an existing product, never create one.
-    price_only: bool,
-}
-
+/// Articles stream through page by page; only the price list, the SKUs seen and the
+/// batches being filled are held.
 pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
-    let mut report = Report::default();
     let mut cursor = Cursor::load(ctx.kv, "products")?;
-    let (articles, started) = changed_articles(ctx, &cursor, &mut report)?;
     let prices = prices(ctx)?;
-    let mut candidates = Vec::new();
-    for article in &articles {
-        match candidate(ctx, article, &prices)? {
-            Ok(Some(c)) => candidates.push(c),
-            Ok(None) => report.add("", Outcome::Unchanged),
-            Err((sku, why)) => report.add(format!("article {sku}"), Outcome::Failed(why)),
+    let mut writer = Writer::new(ctx);
+    let mut seen = BTreeSet::new();
+    let started = changed_articles(ctx, &cursor, |item| {
+        let sku = item["ArticleNumber"].as_str().unwrap_or_default().to_owned();
+        if ctx.settings.flows.webshop_only && item["WebshopArticle"] != true && item["WebshopArticle"] != "true" {
+            writer.report.add("", Outcome::Skipped);
+            return Ok(());
         }
+        match candidate(ctx, &item, &prices)? {
+            Ok(Some(c)) => writer.push(c)?,
+            Ok(None) => writer.report.add("", Outcome::Unchanged),
+            Err(why) => writer.report.add(format!("article {sku}"), Outcome::Failed(why)),
+        }
+        seen.insert(sku);
+        Ok(())
+    })?;
+    for c in price_changes(ctx, &seen, &prices)? {
+        writer.push(c)?;
     }
-    candidates.extend(price_changes(ctx, &articles, &prices)?);
-    let failures_before = report.failed.len();
-    write(ctx, candidates, &mut report)?;
-    if let Some(started) = started.filter(|_| report.failed.len() == failures_before && !ctx.dry_run) {
+    let report = writer.finish()?;
+    if let Some(started) = started.filter(|_| report.failed.is_empty() && !ctx.dry_run) {
         cursor.saw(&started);
         cursor.save(ctx.kv)?;
     }
     Ok(report)
 }
 
-/// Articles changed since the cursor (all on a first run), as list items; answers when
-/// the read began by Fortnox's clock.
+/// Calls `each` with every article changed since the cursor (all on a first run), as
+/// list items; answers when the read began by Fortnox's clock.
 fn changed_articles(
     ctx: &Ctx,
     cursor: &Cursor,
-    report: &mut Report,
-) -> Result<(Vec<Value>, Option<String>), SyncError> {
+    each: impl FnMut(Value) -> Result<(), SyncError>,
+) -> Result<Option<String>, SyncError> {
     let flows = &ctx.settings.flows;
     let mut query = Vec::new();
     if flows.active_only {
@@ -74,16 +64,9 @@ fn changed_articles(
         query.push(format!("lastmodified={}", encode(&since)));
     }
     let resource = if query.is_empty() { "articles".to_owned() } else { format!("articles?{}", query.join("&")) };
-    let mut articles = Vec::new();
     let date =
-        fortnox_client::for_each(ctx.net, &ctx.endpoints.fortnox, &resource, "Articles", "articlenumber", |a| {
-            if flows.webshop_only && a["WebshopArticle"] != true && a["WebshopArticle"] != "true" {
-                report.skipped += 1;
-            } else {
-                articles.push(a);
-            }
-        })?;
-    Ok((articles, date.and_then(|d| http_date(&d))))
+        fortnox_client::try_for_each(ctx.net, &ctx.endpoints.fortnox, &resource, "Articles", "articlenumber", each)?;
+    Ok(date.and_then(|d| http_date(&d)))
 }
 
 /// An HTTP `Date` header as "YYYY-MM-DDTHH:MM:SS" (UTC). Fortnox's `lastmodified` is
@@ -109,7 +92,8 @@ fn prices(ctx: &Ctx) -> Result<BTreeMap<String, Decimal>, SyncError> {
     Ok(prices)
 }
 
-type Mapped = Result<Option<Candidate>, (String, String)>;
+/// The candidate, `None` when unchanged, or why the article cannot be mapped.
+type Mapped = Result<Option<Candidate>, String>;
 
 /// The body for a changed article, or `None` when it hashes to what was last written.
 fn candidate(ctx: &Ctx, item: &Value, prices: &BTreeMap<String, Decimal>) -> Result<Mapped, SyncError> {
@@ -125,11 +109,10 @@ fn candidate(ctx: &Ctx, item: &Value, prices: &BTreeMap<String, Decimal>) -> Res
     let price_json = price.map(|p| json!({ "Price": { "ArticleNumber": sku, "Price": p.to_string() } }).to_string());
     let mapped = match map_product(&article.to_string(), price_json.as_deref(), ctx.settings) {
         Ok(m) => m,
-        Err(e) => return Ok(Err((sku, e.to_string()))),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     let body = only_configured(ctx, mapped.body);
-    let written: Written = state::load(ctx.kv, &format!("product:{sku}"))?.unwrap_or_default();
-    if written.hash == hash(&body) {
+    if written(ctx, &sku)?.is_some_and(|w| w.hash == hash(&body)) {
         return Ok(Ok(None));
     }
     Ok(Ok(Some(Candidate { sku, body, price, price_only: false })))
@@ -151,24 +134,18 @@ fn only_configured(ctx: &Ctx, body: Value) -> Map<String, Value> {
     body
 }
 
-fn hash(body: &Map<String, Value>) -> String {
-    let digest = Sha256::digest(Value::Object(body.clone()).to_string().as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
-}
-
 /// Articles not changed themselves whose price moved since it was last written.
 fn price_changes(
     ctx: &Ctx,
-    changed: &[Value],
+    seen: &BTreeSet<String>,
     prices: &BTreeMap<String, Decimal>,
 ) -> Result<Vec<Candidate>, SyncError> {
     if !ctx.settings.flows.writes("price") {
         return Ok(Vec::new());
     }
-    let seen: std::collections::BTreeSet<&str> = changed.iter().filter_map(|a| a["ArticleNumber"].as_str()).collect();
     let mut found = Vec::new();
     for (sku, price) in prices.iter().filter(|(sku, _)| !seen.contains(sku.as_str())) {
-        let Some(written) = state::load::<Written>(ctx.kv, &format!("product:{sku}"))? else { continue };
+        let Some(written) = written(ctx, sku)? else { continue };
         if written.price.is_some_and(|p| p != *price) {
             let mut body = Map::new();
             body.insert("sku".into(), json!(sku));
@@ -177,102 +154,4 @@ fn price_changes(
         }
     }
     Ok(found)
-}
-
-/// WooCommerce's product or variation per SKU: (id, parent for a variation). An exact
-/// SKU search finds variations too, a hundred SKUs a call.
-fn woo_by_sku(ctx: &Ctx, skus: &[&str]) -> Result<BTreeMap<String, (u64, Option<u64>)>, SyncError> {
-    let mut found = BTreeMap::new();
-    let searchable: Vec<&str> = skus.iter().copied().filter(|s| !s.contains(',')).collect();
-    for chunk in searchable.chunks(woo_client::PAGE_SIZE as usize) {
-        let list: Vec<String> = chunk.iter().map(|s| encode(s)).collect();
-        let route = format!("products?sku={}", list.join(","));
-        woo_client::for_each(ctx.net, &ctx.endpoints.woocommerce, &route, |p| {
-            let parent = p["parent_id"].as_u64().filter(|id| *id != 0);
-            if let (Some(sku), Some(id)) = (p["sku"].as_str(), p["id"].as_u64()) {
-                found.insert(sku.to_owned(), (id, parent));
-            }
-        })?;
-    }
-    Ok(found)
-}
-
-fn write(ctx: &Ctx, candidates: Vec<Candidate>, report: &mut Report) -> Result<(), SyncError> {
-    let skus: Vec<&str> = candidates.iter().map(|c| c.sku.as_str()).collect();
-    let found = if candidates.is_empty() { BTreeMap::new() } else { woo_by_sku(ctx, &skus)? };
-    let mut creates = Vec::new();
-    let mut updates: BTreeMap<String, Vec<(Candidate, Value)>> = BTreeMap::new();
-    for c in candidates {
-        let mut body = c.body.clone();
-        match found.get(&c.sku) {
-            Some(&(id, parent)) => {
-                body.insert("id".into(), json!(id));
-                let route = match parent {
-                    Some(parent) => {
-                        body.remove("name");
-                        format!("products/{parent}/variations/batch")
-                    }
-                    None => "products/batch".to_owned(),
-                };
-                updates.entry(route).or_default().push((c, Value::Object(body)));
-            }
-            None if c.price_only => report.add(format!("SKU {}", c.sku), Outcome::Skipped),
-            None => {
-                body.insert("type".into(), json!("simple"));
-                creates.push((c, Value::Object(body)));
-            }
-        }
-    }
-    if ctx.dry_run {
-        for (c, _) in &creates {
-            report.add(format!("article {}", c.sku), Outcome::Created);
-        }
-        for (c, _) in updates.values().flatten() {
-            report.add(format!("article {}", c.sku), Outcome::Updated);
-        }
-        return Ok(());
-    }
-    let total = (creates.len() + updates.values().map(Vec::len).sum::<usize>()) as u64;
-    let mut done = 0;
-    send(ctx, ("products/batch", "create"), creates, Outcome::Created, report, (&mut done, total))?;
-    for (route, items) in updates {
-        send(ctx, (&route, "update"), items, Outcome::Updated, report, (&mut done, total))?;
-    }
-    Ok(())
-}
-
-/// One batch route's items, `(route, "create" | "update")`; `progress` counts over all routes.
-fn send(
-    ctx: &Ctx,
-    (route, op): (&str, &str),
-    items: Vec<(Candidate, Value)>,
-    outcome: Outcome,
-    report: &mut Report,
-    progress: (&mut u64, u64),
-) -> Result<(), SyncError> {
-    let (done, total) = progress;
-    let bodies: Vec<Value> = items.iter().map(|(_, b)| b.clone()).collect();
-    let results = woo_batch::send(ctx.net, &ctx.endpoints.woocommerce, route, op, &bodies)?;
-    for ((candidate, _), result) in items.iter().zip(results) {
-        *done += 1;
-        ctx.progress.step("products", *done, total);
-        match result {
-            Ok(_) => {
-                remember(ctx, candidate)?;
-                report.add(format!("article {}", candidate.sku), outcome.clone());
-            }
-            Err(why) => report.add(format!("article {}", candidate.sku), Outcome::Failed(why)),
-        }
-    }
-    Ok(())
-}
-
-fn remember(ctx: &Ctx, c: &Candidate) -> Result<(), SyncError> {
-    let key = format!("product:{}", c.sku);
-    let mut written: Written = state::load(ctx.kv, &key)?.unwrap_or_default();
-    if !c.price_only {
-        written.hash = hash(&c.body);
-    }
-    written.price = c.price.or(written.price);
-    state::save(ctx.kv, &key, &written)
 }
