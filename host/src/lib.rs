@@ -22,3 +22,15 @@ pub mod store;
 pub mod webhook_setup;
 pub mod wit_settings;
 pub mod woo_oauth1;
+
+/// This process's peak resident memory (Linux `VmHWM`), in MB; 0 where unknown.
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}

@@ -222,7 +222,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    if std::env::var_os("WOONOX_PEAK_MEMORY").is_some() {
+        eprintln!("peak memory: {:.1} MB", woonox::peak_rss_mb());
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.downcast_ref::<BadInput>().is_some() => {
             eprintln!("error: {e:#}");

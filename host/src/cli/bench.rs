@@ -2,15 +2,14 @@
 //! (25 requests in any 5 s), per scenario the API calls made against the fewest the APIs
 //! allow, and the wall time against the rate-limit floor. Also the peak resident memory.
 
-use super::sync::{SyncArgs, flows};
 use anyhow::Result;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Instant;
 use woonox::connection::Paths;
-use woonox::connector_bindings::wit_sync::{Flow, Report};
+use woonox::connector_bindings::wit_sync::Flow;
 use woonox::runtime::Source;
-use woonox_guest::settings::Settings;
+use woonox::serve::schedule::flow_name as name;
 use woonox_sim::{Sim, SimConfig};
 
 pub struct BenchArgs {
@@ -31,6 +30,7 @@ struct Row {
     seconds: f64,
     floor: f64,
     note: String,
+    peak_mb: f64,
 }
 
 fn pages(items: usize, per_page: usize) -> usize {
@@ -43,7 +43,7 @@ pub async fn run(paths: &Paths, source: &Source, args: BenchArgs) -> Result<()> 
     let dir = Paths::new(paths.data_dir.join("bench"));
     let _ = std::fs::remove_dir_all(&dir.data_dir);
     super::stand_ins::connect(&dir, &sim, CONNECTION, args.woo_rate).await?;
-    let ctx = Bench { sim: &sim, dir: &dir, source, settings: Settings::default(), woo_rate: args.woo_rate };
+    let ctx = Bench { sim: &sim, dir: &dir, source, woo_rate: args.woo_rate };
     let mut rows = Vec::new();
     let minimum = catalog_minimum(&sim);
     rows.push(ctx.scenario(&format!("initial catalog, {} articles", args.articles), Flow::Products, minimum).await?);
@@ -66,35 +66,49 @@ struct Bench<'a> {
     sim: &'a Sim,
     dir: &'a Paths,
     source: &'a Source,
-    settings: Settings,
     woo_rate: u32,
 }
 
 impl Bench<'_> {
-    async fn scenario(&self, name: &str, flow: Flow, minimum: Calls) -> Result<Row> {
-        let (made, seconds, _) = self.measure(flow).await?;
+    async fn scenario(&self, scenario: &str, flow: Flow, minimum: Calls) -> Result<Row> {
+        let (made, seconds, peak_mb) = self.measure(flow).await?;
         Ok(Row {
-            scenario: name.to_owned(),
+            scenario: scenario.to_owned(),
             made,
             minimum,
             seconds,
             floor: floor(made, self.woo_rate),
-            note: String::new(),
+            note: format!("peak {peak_mb:.0} MB"),
+            peak_mb,
         })
     }
 
-    /// Runs one flow from a clean rate window; the calls each stand-in saw and the time.
-    async fn measure(&self, flow: Flow) -> Result<(Calls, f64, Report)> {
+    /// Runs one flow from a clean rate window, in a woonox process of its own (so its
+    /// memory is the host's alone); the calls each stand-in saw, the time and the peak.
+    async fn measure(&self, flow: Flow) -> Result<(Calls, f64, f64)> {
         if let Ok(mut f) = self.sim.fortnox.lock() {
             f.reset_rate_windows();
         }
         self.sim.log.clear();
-        let args = SyncArgs { connection: CONNECTION, flows: vec![flow], dry_run: false, json: true };
+        let mut command = std::process::Command::new(std::env::current_exe()?);
+        command.arg("--data-dir").arg(&self.dir.data_dir);
+        if let Source::Plugin(path) = self.source {
+            command.arg("--plugin").arg(path);
+        }
+        command.args(["sync", name(flow), "--connection", CONNECTION, "--json"]).env("WOONOX_PEAK_MEMORY", "1");
         let started = Instant::now();
-        let mut reports = flows(self.dir, self.source, &args, &self.settings).await?;
+        let out = tokio::task::spawn_blocking(move || command.output()).await??;
         let seconds = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            anyhow::bail!("the {} run failed: {stderr}", name(flow));
+        }
+        let peak = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak memory: ")?.trim_end_matches(" MB").parse().ok())
+            .unwrap_or(0.0);
         let made = (self.sim.log.count("fortnox"), self.sim.log.count("woocommerce"));
-        Ok((made, seconds, reports.pop().expect("one flow, one report")))
+        Ok((made, seconds, peak))
     }
 
     /// Changes the price of every `every`-th article; answers their SKUs.
@@ -136,7 +150,7 @@ impl Bench<'_> {
         // note and meta per order.
         let fortnox_min = 3 * new + returning + currencies.len();
         let woo_min = pages(eligible.len(), 100) + 2 * eligible.len();
-        let (made, seconds, _) = self.measure(Flow::Orders).await?;
+        let (made, seconds, peak_mb) = self.measure(Flow::Orders).await?;
         let per_returning = (made.0 - 3 * new - currencies.len()) as f64 / returning.max(1) as f64;
         Ok(Row {
             scenario: format!("{} orders ({new} new buyers, {returning} returning)", eligible.len()),
@@ -144,7 +158,8 @@ impl Bench<'_> {
             minimum: (fortnox_min, woo_min),
             seconds,
             floor: floor(made, self.woo_rate),
-            note: format!("{per_returning:.2} Fortnox calls per returning-customer order"),
+            note: format!("{per_returning:.2} Fortnox calls per returning-customer order; peak {peak_mb:.0} MB"),
+            peak_mb,
         })
     }
 }
@@ -206,17 +221,6 @@ fn stock_minimum(sim: &Sim, changed: &[String]) -> Calls {
     (pages(articles, 500), pages(products, 100) + variable + pages(s.simple, 100) + s.parents)
 }
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
-
 fn print(rows: &[Row], woo_rate: u32) {
     println!("Fortnox at its real limit (25 requests in any 5 s); WooCommerce paced at {woo_rate} requests/s.\n");
     println!(
@@ -231,5 +235,6 @@ fn print(rows: &[Row], woo_rate: u32) {
             r.scenario, r.made.0, r.minimum.0, r.made.1, r.minimum.1, r.seconds, r.floor, r.note
         );
     }
-    println!("\nPeak resident memory of this process (host, stand-ins and their data): {:.0} MB", peak_rss_mb());
+    let host = rows.iter().map(|r| r.peak_mb).fold(0.0, f64::max);
+    println!("\nPeak resident memory of the woonox process running the flows: {host:.0} MB");
 }
