@@ -108,21 +108,8 @@ fn metric(base: &str, line_start: &str) -> u64 {
 }
 
 fn connect_with_webhooks(data: &Path, sim: &Sim, port: u16) -> std::process::Output {
-    woonox(
-        data,
-        &[
-            "connect",
-            "woocommerce",
-            "--url",
-            &sim.woo_url,
-            "--consumer-key",
-            WOO_CONSUMER_KEY,
-            "--consumer-secret",
-            WOO_CONSUMER_SECRET,
-            "--webhook-url",
-            &format!("http://127.0.0.1:{port}"),
-        ],
-    )
+    let url = format!("http://127.0.0.1:{port}");
+    common::connect_woocommerce_with(data, sim, WOO_CONSUMER_SECRET, &["--webhook-url", &url])
 }
 
 #[test]

@@ -65,17 +65,7 @@ pub async fn flows(
     Ok(reports)
 }
 
-pub fn name(flow: Flow) -> &'static str {
-    match flow {
-        Flow::Products => "products",
-        Flow::Stock => "stock",
-        Flow::Orders => "orders",
-        Flow::Customers => "customers",
-        Flow::Invoices => "invoices",
-        Flow::CreditNotes => "credit-notes",
-        Flow::Refunds => "refunds",
-    }
-}
+pub use woonox::serve::schedule::flow_name as name;
 
 pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     if args.json {

@@ -20,19 +20,23 @@ pub fn data_dir(name: &str) -> PathBuf {
 }
 
 pub fn connect_woocommerce(data: &Path, sim: &Sim, secret: &str) -> Output {
-    woonox(
-        data,
-        &[
-            "connect",
-            "woocommerce",
-            "--url",
-            &sim.woo_url,
-            "--consumer-key",
-            WOO_CONSUMER_KEY,
-            "--consumer-secret",
-            secret,
-        ],
-    )
+    connect_woocommerce_with(data, sim, secret, &[])
+}
+
+/// `connect woocommerce` with more arguments, e.g. `--webhook-url`.
+pub fn connect_woocommerce_with(data: &Path, sim: &Sim, secret: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "connect",
+        "woocommerce",
+        "--url",
+        &sim.woo_url,
+        "--consumer-key",
+        WOO_CONSUMER_KEY,
+        "--consumer-secret",
+        secret,
+    ];
+    args.extend_from_slice(more);
+    woonox(data, &args)
 }
 
 /// `woonox connect fortnox`, with the stand-in's consent page standing in for the browser.
