@@ -22,6 +22,11 @@ pub fn allowed(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, Str
     given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
+/// `token=…`, encoded for a URL's query.
+fn token_query(token: &str) -> String {
+    form_urlencoded::Serializer::new(String::new()).append_pair("token", token).finish()
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -42,12 +47,7 @@ pub async fn page(
     if !allowed(&shared, &headers, &query) {
         return (StatusCode::UNAUTHORIZED, "give the status token: ?token=…\n").into_response();
     }
-    let token = query
-        .get("token")
-        .map(|t| {
-            escape(&format!("?{}", form_urlencoded::Serializer::new(String::new()).append_pair("token", t).finish()))
-        })
-        .unwrap_or_default();
+    let token = query.get("token").map(|t| escape(&format!("?{}", token_query(t)))).unwrap_or_default();
     let mut html = format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>woonox status</title><style>{STYLE}</style></head>\
          <body><h1>woonox</h1><p>{} connection(s). This page does not refresh itself; reload it.</p>",
@@ -153,7 +153,7 @@ pub async fn run_now(
 
 fn back(query: &HashMap<String, String>) -> Response {
     let to = match query.get("token") {
-        Some(t) => format!("/?{}", form_urlencoded::Serializer::new(String::new()).append_pair("token", t).finish()),
+        Some(t) => format!("/?{}", token_query(t)),
         None => "/".into(),
     };
     Redirect::to(&to).into_response()
