@@ -54,6 +54,9 @@ pub struct FlowSettings {
     pub stock_source: StockSource,
     /// Stock points summed for `warehouse`. Default empty: all of them.
     pub stock_points: Vec<String>,
+    /// Credit an amount-only refund split over the order's VAT rates by their gross
+    /// amounts. Default true; false refuses it when the order has several rates.
+    pub split_amount_refunds: bool,
 }
 
 impl Default for FlowSettings {
@@ -70,6 +73,7 @@ impl Default for FlowSettings {
             product_fields: DEFAULT_PRODUCT_FIELDS.iter().map(|f| f.to_string()).collect(),
             stock_source: StockSource::Disposable,
             stock_points: Vec::new(),
+            split_amount_refunds: true,
         }
     }
 }

@@ -55,6 +55,7 @@ fn flows(f: &native::FlowSettings) -> wit::FlowSettings {
             native::StockSource::Warehouse => wit::StockSource::Warehouse,
         },
         stock_points: f.stock_points.clone(),
+        split_amount_refunds: f.split_amount_refunds,
     }
 }
 

@@ -27,7 +27,8 @@ fn killed_anywhere_every_order_and_refund_ends_exactly_once() {
     let sim = rt.block_on(Sim::start(config)).unwrap();
     let data = connected("crash-anywhere", &sim);
     let settings = data.join("settings.toml");
-    std::fs::write(&settings, "[order]\ndocument = \"invoice\"\n").unwrap();
+    // Booked invoices, so refunds are credited with Fortnox's own `/credit` and then edited.
+    std::fs::write(&settings, "[order]\ndocument = \"invoice\"\n\n[flows]\nbookkeep = true\n").unwrap();
     let settings = settings.to_string_lossy().into_owned();
 
     let mut killed = 0;
@@ -75,6 +76,10 @@ fn killed_anywhere_every_order_and_refund_ends_exactly_once() {
         let reference = format!("woonox:woo:refund:{refund}");
         let credits = invoices.iter().filter(|i| i["ExternalInvoiceReference2"] == reference.as_str()).count();
         assert_eq!(credits, 1, "refund {refund} has {credits} credits after {killed} kills");
+    }
+    for credit in invoices.iter().filter(|i| i["Credit"] == true) {
+        let reference = credit["ExternalInvoiceReference2"].as_str().unwrap_or_default();
+        assert!(reference.starts_with("woonox:woo:refund:"), "a credit no refund claims: {credit}");
     }
     let (orders, refund_count) = (eligible.len(), refunds.len());
     drop((woo, fortnox));

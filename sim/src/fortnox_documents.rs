@@ -180,6 +180,11 @@ fn check_row(
     if text_len(row, "Description") > 255 {
         return Err(refuse(2000106, format!("Rad {n}: benämningen är för lång")));
     }
+    // Fortnox's documentation makes OrderedQuantity required on every order row, text rows
+    // included (issue 11); invoice rows have no such rule documented.
+    if quantity_key == "OrderedQuantity" && !row.contains_key(quantity_key) {
+        return Err(refuse(2000108, format!("Rad {n}: OrderedQuantity måste anges")));
+    }
     let priced = row.contains_key("Price") || row.contains_key("ArticleNumber");
     if !priced {
         return if text_len(row, "Description") > 0 {

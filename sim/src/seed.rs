@@ -63,7 +63,12 @@ pub fn orders(catalog: &[Item], count: usize) -> Vec<crate::woo_orders::OrderSpe
                 lines,
                 coupon_percent: [0, 0, 0, 10][rng.random_range(0..4)],
                 shipping: Some(ExtraSpec { rate: 25, cents: [0, 3920, 4900][rng.random_range(0..3)] }),
-                fees: if rng.random_range(0..8) == 0 { vec![ExtraSpec { rate: 25, cents: 2900 }] } else { Vec::new() },
+                fees: match rng.random_range(0..8) {
+                    0 => vec![ExtraSpec { rate: 25, cents: 2900 }],
+                    // A discount fee: WooCommerce spreads its tax over the order's rates.
+                    1 => vec![ExtraSpec { rate: 25, cents: -5000 }],
+                    _ => Vec::new(),
+                },
                 email: format!("kund{}@example.se", rng.random_range(0..count.max(2) / 2 + 1)),
                 customer_id: if rng.random_range(0..3) == 0 { 0 } else { rng.random_range(1..50) },
                 modified_gmt: format!("2026-11-26T{:02}:{:02}:00", 6 + i * 12 / count, rng.random_range(0..60)),

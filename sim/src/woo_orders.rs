@@ -5,6 +5,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// The store's tax rates, with rate ids 1..=4 in this order.
 pub const RATES: [u32; 4] = [25, 12, 6, 0];
@@ -22,7 +23,8 @@ pub struct LineSpec {
 #[derive(Debug, Clone)]
 pub struct ExtraSpec {
     pub rate: u32,
-    /// Amount without VAT, in öre (WooCommerce takes shipping and fees ex VAT).
+    /// Amount without VAT, in öre (WooCommerce takes shipping and fees ex VAT). A negative
+    /// fee's `rate` is not used: WooCommerce spreads its tax over the order's rates.
     pub cents: i64,
 }
 
@@ -73,10 +75,33 @@ fn taxes(rate: u32, tax: Decimal, dp: u32) -> Value {
     json!([{ "id": rate_id(rate), "total": text(tax, dp), "subtotal": text(tax, dp) }])
 }
 
+/// A negative (discount) fee as WooCommerce taxes it (recorded exchanges 78 and 80): its
+/// net stays as given; its tax is spread over the rates of the order's positive items in
+/// proportion to their nets, one entry per rate (0 % ones as 0.00), each share rounded,
+/// and the fee's `total_tax` is the sum of the rounded shares. Answers (fee, net, tax).
+fn discount_fee(id: u64, cents: i64, positive_net: &BTreeMap<u32, Decimal>, dp: u32) -> (Value, Decimal, Decimal) {
+    let net = round(Decimal::new(cents, 2), dp);
+    let whole: Decimal = positive_net.values().sum();
+    let mut entries = Vec::new();
+    let mut tax = Decimal::ZERO;
+    let charged = RATES.iter().filter(|r| !whole.is_zero() && positive_net.get(r).is_some_and(|n| !n.is_zero()));
+    for rate in charged {
+        let share = net * positive_net[rate] / whole;
+        let share_tax = round(share * Decimal::from(*rate) / Decimal::ONE_HUNDRED, dp);
+        tax += share_tax;
+        entries.push(json!({ "id": rate_id(*rate), "total": text(share_tax, dp), "subtotal": "" }));
+    }
+    let fee = json!({ "id": id, "name": "Kampanjrabatt", "tax_class": "", "tax_status": "taxable",
+                      "total": text(net, dp), "total_tax": text(tax, dp), "taxes": entries });
+    (fee, net, tax)
+}
+
 /// The order as `GET /wc/v3/orders/{id}` returns it, and its total.
 pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
     let dp = spec.decimals;
     let mut total = Decimal::ZERO;
+    // Net amounts of the positive items per rate: what a discount fee's tax spreads over.
+    let mut positive_net: BTreeMap<u32, Decimal> = BTreeMap::new();
     let keep = Decimal::ONE - Decimal::from(spec.coupon_percent) / Decimal::ONE_HUNDRED;
     let items: Vec<Value> = spec
         .lines
@@ -86,6 +111,7 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
             let unit = round(Decimal::new(l.unit_cents, 2), dp);
             let (net, tax) = split(unit * Decimal::from(l.quantity) * keep, l.rate, spec.prices_include_tax, dp);
             total += net + tax;
+            *positive_net.entry(l.rate).or_default() += net;
             json!({
                 "id": i + 1, "name": l.name, "product_id": 100 + i, "variation_id": 0, "quantity": l.quantity,
                 "tax_class": "", "sku": l.sku, "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
@@ -97,6 +123,9 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
     let mut extra = |e: &ExtraSpec| {
         let (net, tax) = split(Decimal::new(e.cents, 2), e.rate, false, dp);
         total += net + tax;
+        if net > Decimal::ZERO {
+            *positive_net.entry(e.rate).or_default() += net;
+        }
         (net, tax)
     };
     let shipping_lines: Vec<Value> = spec
@@ -108,16 +137,22 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
                     "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(s.rate, tax, dp) })
         })
         .collect();
-    let fee_lines: Vec<Value> = spec
+    let mut fee_lines: Vec<Value> = spec
         .fees
         .iter()
         .enumerate()
+        .filter(|(_, f)| f.cents >= 0)
         .map(|(i, f)| {
             let (net, tax) = extra(f);
             json!({ "id": 80 + i, "name": format!("Avgift {i}"), "tax_status": "taxable",
                     "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(f.rate, tax, dp) })
         })
         .collect();
+    for (i, f) in spec.fees.iter().enumerate().filter(|(_, f)| f.cents < 0) {
+        let (fee, net, tax) = discount_fee(80 + i as u64, f.cents, &positive_net, dp);
+        total += net + tax;
+        fee_lines.push(fee);
+    }
     let tax_lines: Vec<Value> = RATES
         .iter()
         .map(|r| {

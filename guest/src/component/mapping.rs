@@ -188,6 +188,7 @@ fn flows(f: wit::FlowSettings) -> native::FlowSettings {
             wit::StockSource::Warehouse => native::StockSource::Warehouse,
         },
         stock_points: f.stock_points,
+        split_amount_refunds: f.split_amount_refunds,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod order;
 pub mod product;
 pub mod refund;
 pub mod rows;
+pub mod tax_split;
 pub mod text;
 pub mod vat;
 

@@ -2,6 +2,7 @@
 
 use super::document_total;
 use super::rows::{Priced, Row, split};
+use super::tax_split::{RatePart, rate_parts};
 use super::text::clean;
 use super::vat::{line_rate, vat_type};
 use super::{fortnox_number, rows::round2};
@@ -38,7 +39,7 @@ pub fn map_order(json: &str, customer_number: Option<&str>, settings: &Settings)
         }
     }
     for (i, fee) in order.fee_lines.iter().enumerate() {
-        rows.push(ctx.fee_row(i + 1, fee)?);
+        rows.extend(ctx.fee_rows(i + 1, fee)?);
     }
     if let Some(row) = ctx.coupon_row() {
         rows.push(row);
@@ -150,57 +151,29 @@ impl<'a> Context<'a> {
         if net.is_zero() && tax.is_zero() {
             return Ok(vec![Row::text(description)]);
         }
-        let parts = self.shipping_parts(&field, net, tax, &line.taxes)?;
-        Ok(parts
+        let parts = rate_parts(&field, net, tax, &line.taxes, &self.order.tax_lines)?;
+        let (article, account) = (self.settings.order.shipping_article.clone(), self.settings.order.shipping_account);
+        Ok(self.rate_rows(parts, description, article, account))
+    }
+
+    /// A row per part, each at its rate; `account` overrides the sales account matrix.
+    fn rate_rows(
+        &self,
+        parts: Vec<RatePart>,
+        description: String,
+        article_number: Option<String>,
+        account: Option<u32>,
+    ) -> Vec<Row> {
+        parts
             .into_iter()
             .map(|(net, tax, vat)| Row {
-                article_number: self.settings.order.shipping_article.clone(),
+                article_number: article_number.clone(),
                 description: description.clone(),
                 priced: Some(Priced { quantity: Decimal::ONE, price: round2(self.amount(net, tax)) }),
                 vat,
-                account: self
-                    .settings
-                    .order
-                    .shipping_account
-                    .or_else(|| self.settings.order.sales_account(self.vat_type, vat)),
+                account: account.or_else(|| self.settings.order.sales_account(self.vat_type, vat)),
             })
-            .collect())
-    }
-
-    /// Splits shipping taxed at several rates (WooCommerce's "shipping tax follows the
-    /// cart") into a net share per rate: share = tax / rate, the last share takes the rest.
-    fn shipping_parts(
-        &self,
-        field: &str,
-        net: Decimal,
-        tax: Decimal,
-        taxes: &[woo::TaxEntry],
-    ) -> Result<Vec<(Decimal, Decimal, u8)>, MapError> {
-        let charged: Vec<&woo::TaxEntry> = taxes.iter().filter(|t| !t.total.unwrap_or_default().is_zero()).collect();
-        if charged.len() <= 1 {
-            return Ok(vec![(net, tax, line_rate(field, net, tax, taxes, &self.order.tax_lines)?)]);
-        }
-        let mut parts = Vec::new();
-        let mut net_left = net;
-        for (i, entry) in charged.iter().enumerate() {
-            let share_tax = round2(entry.total.unwrap_or_default());
-            let rate = self
-                .order
-                .tax_lines
-                .iter()
-                .find(|l| l.rate_id == entry.id)
-                .and_then(|l| l.rate_percent)
-                .filter(|r| !r.is_zero())
-                .ok_or_else(|| {
-                    MapError::field(field, format!("tax rate id {} is not in the order's tax lines", entry.id))
-                })?;
-            let share_net =
-                if i + 1 == charged.len() { net_left } else { round2(share_tax * Decimal::ONE_HUNDRED / rate) };
-            net_left -= share_net;
-            let vat = line_rate(field, share_net, share_tax, &[(*entry).clone()], &self.order.tax_lines)?;
-            parts.push((share_net, share_tax, vat));
-        }
-        Ok(parts)
+            .collect()
     }
 
     fn freight(&mut self, line: &woo::ShippingLine) -> Result<Decimal, MapError> {
@@ -216,19 +189,14 @@ impl<'a> Context<'a> {
         Ok(net)
     }
 
-    fn fee_row(&mut self, n: usize, fee: &woo::FeeLine) -> Result<Row, MapError> {
+    /// One row per VAT rate the fee carries: a discount fee's tax is spread over the rates.
+    fn fee_rows(&mut self, n: usize, fee: &woo::FeeLine) -> Result<Vec<Row>, MapError> {
         let field = format!("fee {n} ({:?})", fee.name);
         let net = fee.total.ok_or_else(|| MapError::field(&field, "total is missing"))?;
         let tax = fee.total_tax.unwrap_or_default();
-        let vat = line_rate(&field, net, tax, &fee.taxes, &self.order.tax_lines)?;
+        let parts = rate_parts(&field, net, tax, &fee.taxes, &self.order.tax_lines)?;
         let name = if fee.name.trim().is_empty() { "Avgift" } else { &fee.name };
-        Ok(Row {
-            article_number: None,
-            description: self.description(name),
-            priced: Some(Priced { quantity: Decimal::ONE, price: round2(self.amount(net, tax)) }),
-            vat,
-            account: self.settings.order.fee_account.or_else(|| self.settings.order.sales_account(self.vat_type, vat)),
-        })
+        Ok(self.rate_rows(parts, self.description(name), None, self.settings.order.fee_account))
     }
 
     fn coupon_row(&self) -> Option<Row> {

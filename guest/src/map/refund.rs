@@ -6,11 +6,13 @@
 
 use crate::error::{MapError, Mapped};
 use crate::lenient::decimal_of;
+use crate::map::rows::round2;
 use crate::map::{fortnox_number, woo_money};
 use crate::map_order;
 use crate::settings::{DocumentKind, Settings};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Text that marks a WooCommerce refund woonox made from a Fortnox credit invoice; the
 /// refunds flow never sends such a refund back.
@@ -33,7 +35,7 @@ pub fn map_refund(
     let (items, shipping, fees) = (lines("line_items"), lines("shipping_lines"), lines("fee_lines"));
     if items.is_empty() && shipping.is_empty() && fees.is_empty() {
         as_order["fee_lines"] = json!([]);
-        as_order["line_items"] = json!([amount_only_line(&order, amount)?]);
+        as_order["line_items"] = Value::Array(amount_only_lines(&order, amount, settings)?);
     } else {
         as_order["fee_lines"] = Value::Array(fees.iter().map(positive).collect());
         as_order["line_items"] = Value::Array(items.iter().map(positive).collect());
@@ -74,26 +76,74 @@ fn map_order_allowing_no_items(
     map_order(&order.to_string(), customer_number, settings)
 }
 
-/// A refund with an amount and no lines: one row at the order's VAT rate, which must be
-/// a single rate (with several, only the merchant knows how the amount splits).
-fn amount_only_line(order: &Value, amount: Decimal) -> Result<Value, MapError> {
-    let rates: Vec<Decimal> =
-        order["tax_lines"].as_array().into_iter().flatten().filter_map(|t| decimal_of(&t["rate_percent"])).collect();
-    let rate = match rates.as_slice() {
-        [] => Decimal::ZERO,
-        [rate] => *rate,
-        _ => {
-            return Err(MapError::field(
-                "refund",
-                "it has an amount but no lines, and the order has several VAT rates: refund the lines in WooCommerce \
-                 so the VAT can be credited correctly",
-            ));
+/// A refund with an amount and no lines carries no VAT split (WooCommerce records none).
+/// It is credited split over the order's VAT rates in proportion to their gross amounts
+/// (one line per rate, the last taking the rest so the lines add up to the amount), or
+/// refused when the merchant set `flows.split-amount-refunds = false`.
+fn amount_only_lines(order: &Value, amount: Decimal, settings: &Settings) -> Result<Vec<Value>, MapError> {
+    let weights = gross_per_rate(order, settings)?;
+    if weights.len() > 1 && !settings.flows.split_amount_refunds {
+        return Err(MapError::field(
+            "refund",
+            "it has an amount but no lines, and the order has several VAT rates: refund the lines in WooCommerce so \
+             the VAT can be credited correctly (or set flows.split-amount-refunds = true)",
+        ));
+    }
+    let whole: Decimal = weights.iter().map(|(_, w)| *w).sum();
+    let mut left = amount;
+    let mut lines = Vec::new();
+    for (i, (rate, weight)) in weights.iter().enumerate() {
+        let share = if i + 1 == weights.len() { left } else { round2(amount * weight / whole) };
+        left -= share;
+        lines.push(amount_line(order, *rate, share, weights.len() > 1));
+    }
+    Ok(lines)
+}
+
+/// The order's gross amount per Fortnox VAT rate, highest rate first, as woonox maps the
+/// order (so shipping and fees spread over rates count where they belong). The rounding
+/// row is left out; an order with nothing positive counts as one 0 % rate.
+fn gross_per_rate(order: &Value, settings: &Settings) -> Result<Vec<(u8, Decimal)>, MapError> {
+    let mut settings = settings.clone();
+    settings.order.document = DocumentKind::Invoice;
+    let mapped = map_order(&order.to_string(), None, &settings)?;
+    let invoice = &mapped.body["Invoice"];
+    let included = invoice["VATIncluded"] == true;
+    let mut per_rate: BTreeMap<u8, Decimal> = BTreeMap::new();
+    for row in invoice["InvoiceRows"].as_array().into_iter().flatten() {
+        let rounding = row["AccountNumber"] == settings.order.rounding_account
+            && row["Description"] == settings.order.rounding_description.as_str();
+        let (Some(price), Some(quantity)) = (decimal_of(&row["Price"]), decimal_of(&row["DeliveredQuantity"])) else {
+            continue;
+        };
+        let rate = row["VAT"].as_u64().unwrap_or(0) as u8;
+        let amount = round2(price * quantity);
+        let gross = if included { amount } else { amount * Decimal::from(100 + rate as u32) / Decimal::ONE_HUNDRED };
+        if !rounding {
+            *per_rate.entry(rate).or_default() += gross;
         }
-    };
-    let net = (amount * Decimal::ONE_HUNDRED / (Decimal::ONE_HUNDRED + rate)).round_dp(2);
-    Ok(
-        json!({ "name": "Återbetalning", "quantity": 1, "total": woo_money(net), "total_tax": woo_money(amount - net), "taxes": [] }),
-    )
+    }
+    let mut weights: Vec<(u8, Decimal)> = per_rate.into_iter().rev().filter(|(_, w)| *w > Decimal::ZERO).collect();
+    if weights.is_empty() {
+        weights.push((0, Decimal::ONE));
+    }
+    Ok(weights)
+}
+
+/// A refund line of `gross` at `rate`, with the tax entry of the order's rate id so the
+/// rate is declared rather than guessed from small amounts.
+fn amount_line(order: &Value, rate: u8, gross: Decimal, name_rate: bool) -> Value {
+    let net = round2(gross * Decimal::ONE_HUNDRED / Decimal::from(100 + rate as u32));
+    let tax = gross - net;
+    let rate_id = order["tax_lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| decimal_of(&t["rate_percent"]) == Some(Decimal::from(rate)))
+        .map(|t| t["rate_id"].clone());
+    let taxes: Vec<Value> = rate_id.map(|id| json!({ "id": id, "total": woo_money(tax) })).into_iter().collect();
+    let name = if name_rate { format!("Återbetalning {rate} % moms") } else { "Återbetalning".to_owned() };
+    json!({ "name": name, "quantity": 1, "total": woo_money(net), "total_tax": woo_money(tax), "taxes": taxes })
 }
 
 /// A refund line with its amounts made positive (WooCommerce stores them negative).
@@ -175,15 +225,34 @@ mod tests {
     }
 
     #[test]
-    fn an_amount_without_lines_needs_a_single_vat_rate() {
+    fn an_amount_without_lines_on_one_rate_is_one_row() {
         let refund = json!({ "id": 91, "amount": "50.00", "line_items": [] });
-        let err = map_refund(&refund.to_string(), &order().to_string(), None, &Settings::default()).unwrap_err();
-        assert!(err.to_string().contains("several VAT rates"), "{err}");
         let mut single = order();
-        single["tax_lines"] = json!([{ "rate_id": 1, "rate_percent": 25 }]);
+        single["line_items"].as_array_mut().unwrap().truncate(1);
+        single["total"] = json!("250.00");
         let mapped = map_refund(&refund.to_string(), &single.to_string(), None, &Settings::default()).unwrap();
-        let row = &mapped.body["Invoice"]["InvoiceRows"][0];
-        assert_eq!((row["DeliveredQuantity"].as_f64(), row["VAT"].as_u64()), (Some(-1.0), Some(25)));
-        assert_eq!(row["Price"].as_f64(), Some(50.0));
+        let rows = &mapped.body["Invoice"]["InvoiceRows"];
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        assert_eq!((rows[0]["DeliveredQuantity"].as_f64(), rows[0]["VAT"].as_u64()), (Some(-1.0), Some(25)));
+        assert_eq!(rows[0]["Price"].as_f64(), Some(50.0));
+    }
+
+    /// Recorded exchange 91: an amount refunded without lines on an order with two rates is
+    /// split by the rates' gross amounts (250.00 at 25 %, 200.00 at 12 %), to the öre.
+    #[test]
+    fn an_amount_without_lines_is_split_over_the_rates_by_gross_amount() {
+        let refund = json!({ "id": 91, "amount": "50.00", "line_items": [] });
+        let mapped = map_refund(&refund.to_string(), &order().to_string(), None, &Settings::default()).unwrap();
+        let rows: Vec<(Option<u64>, Option<f64>)> = mapped.body["Invoice"]["InvoiceRows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["VAT"].as_u64(), r["Price"].as_f64()))
+            .collect();
+        assert_eq!(rows, vec![(Some(25), Some(27.78)), (Some(12), Some(22.22))]);
+        let mut refuse = Settings::default();
+        refuse.flows.split_amount_refunds = false;
+        let err = map_refund(&refund.to_string(), &order().to_string(), None, &refuse).unwrap_err();
+        assert!(err.to_string().contains("several VAT rates"), "{err}");
     }
 }

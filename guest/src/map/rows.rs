@@ -6,7 +6,7 @@ use crate::settings::DocumentKind;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Map, Value};
 
-/// A row with a quantity and a price, or a text row (description only).
+/// A row with a quantity and a price, or a text row (a description and quantity 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub article_number: Option<String>,
@@ -42,11 +42,13 @@ impl Row {
         if !self.description.is_empty() {
             row.insert("Description".into(), Value::from(self.description.as_str()));
         }
+        // Fortnox requires a quantity on every order row; a text row has 0.
+        let quantity = self.priced.map(|p| p.quantity).unwrap_or_default();
+        if kind == DocumentKind::Order {
+            row.insert("OrderedQuantity".into(), fortnox_number(quantity));
+        }
+        row.insert("DeliveredQuantity".into(), fortnox_number(quantity));
         if let Some(p) = self.priced {
-            if kind == DocumentKind::Order {
-                row.insert("OrderedQuantity".into(), fortnox_number(p.quantity));
-            }
-            row.insert("DeliveredQuantity".into(), fortnox_number(p.quantity));
             row.insert("Price".into(), fortnox_number(p.price));
             row.insert("VAT".into(), Value::from(self.vat));
             if let Some(account) = self.account {

@@ -112,7 +112,7 @@ mod tests {
     }
 
     fn tax_line(rate_id: u64, rate: &str) -> TaxLine {
-        TaxLine { rate_id, rate_percent: Some(d(rate)), label: String::new() }
+        TaxLine { rate_id, rate_percent: Some(d(rate)), label: String::new(), compound: false }
     }
 
     #[test]

@@ -100,6 +100,9 @@ pub struct TaxLine {
     pub rate_percent: Option<Decimal>,
     #[serde(default)]
     pub label: String,
+    /// A compound rate is charged on top of the others, on the same net.
+    #[serde(default, deserialize_with = "lenient::flag")]
+    pub compound: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! WooCommerce refunds are not sent back.
 
 use super::api::{self, Service};
+use super::credit_invoice::crediting_key;
 use super::our_invoices::{self, OurInvoice};
 use super::refunds_flow::{RefundLink, refund_key};
 use super::report::{Outcome, Report};
@@ -22,7 +23,9 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         ctx.progress.step("credit-notes", i as u64 + 1, credits.len() as u64);
         let item = format!("credit invoice {}", credit.number());
         let ours = credit.list_item["ExternalInvoiceReference2"].as_str().is_some_and(|r| r.starts_with("woonox:"));
-        let outcome = if ours { Outcome::Skipped } else { one(ctx, credit)? };
+        // A credit woonox is still making for a refund has no reference yet: leave it.
+        let in_making = is_pending(ctx.kv, &crediting_key(credit.order_id))?;
+        let outcome = if ours || in_making { Outcome::Skipped } else { one(ctx, credit)? };
         report.add(item, outcome);
     }
     Ok(report)

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod check;
+pub mod credit_invoice;
 pub mod credit_notes_flow;
 pub mod cursor;
 pub mod customers;

@@ -4,17 +4,16 @@
 //! `ExternalInvoiceReference2`. A refund woonox made from a Fortnox credit is never sent
 //! back.
 
-use super::api::{self, Service, encode};
+use super::api::{self, Service};
 use super::cursor::Cursor;
 use super::links::{self, OrderLink};
 use super::report::{Outcome, Report};
-use super::state::{self, clear_pending, is_pending, mark_pending};
+use super::state;
 use super::{Ctx, SyncError, woo_client};
 use crate::lenient::decimal_of;
-use crate::map::order::external_reference;
-use crate::map::refund::{FROM_FORTNOX, map_refund};
+use crate::map::refund::FROM_FORTNOX;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// What became of a WooCommerce refund.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,7 +129,7 @@ fn one(ctx: &Ctx, order: &Value, link: &OrderLink, refund: &Value, whole: bool) 
     if whole && current["Booked"] != true && unpaid {
         return cancel(ctx, &key, &format!("invoices/{invoice}/cancel"), invoice);
     }
-    credit(ctx, order, refund, current)
+    super::credit_invoice::credit(ctx, order, refund, current)
 }
 
 /// The order was never invoiced: a whole refund cancels it; a partial one waits for the
@@ -165,54 +164,4 @@ fn record(ctx: &Ctx, key: &str, link: RefundLink) -> Result<Outcome, SyncError> 
         state::save(ctx.kv, key, &link)?;
     }
     Ok(Outcome::Unchanged)
-}
-
-/// A credit invoice of the refunded lines. A pending marker makes a rerun after a lost
-/// answer search by `ExternalInvoiceReference2` first.
-fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Result<Outcome, SyncError> {
-    let refund_id = refund["id"].as_u64().unwrap_or(0);
-    let key = refund_key(refund_id);
-    let reference = refund_reference(&ctx.settings.store_id, refund_id);
-    if is_pending(ctx.kv, &key)?
-        && let Some(number) = find_credit(ctx, &reference)?
-    {
-        state::save(ctx.kv, &key, &RefundLink { credit_invoice: Some(number), ..RefundLink::default() })?;
-        clear_pending(ctx.kv, &key)?;
-        return Ok(Outcome::Created);
-    }
-    let customer = original["CustomerNumber"].as_str();
-    let mapped = match map_refund(&refund.to_string(), &order.to_string(), customer, ctx.settings) {
-        Ok(m) => m,
-        Err(e) => return Ok(Outcome::Failed(e.to_string())),
-    };
-    if ctx.dry_run {
-        return Ok(Outcome::Created);
-    }
-    let mut body = mapped.body;
-    let number = original["DocumentNumber"].as_str().unwrap_or_default();
-    let id = order["id"].as_u64().unwrap_or(0);
-    let invoice = body["Invoice"].as_object_mut().expect("map_refund builds an Invoice");
-    invoice.insert("ExternalInvoiceReference1".into(), json!(external_reference(&ctx.settings.store_id, id)));
-    invoice.insert("ExternalInvoiceReference2".into(), json!(reference));
-    invoice
-        .insert("Remarks".into(), json!(format!("Kredit av faktura {number} (WooCommerce-återbetalning {refund_id})")));
-    mark_pending(ctx.kv, &key)?;
-    let answer = api::write(ctx.net, Service::Fortnox, "POST", &ctx.fortnox("invoices"), Some(&body))?;
-    let created = match answer {
-        Ok(a) => a["Invoice"]["DocumentNumber"].as_str().unwrap_or_default().to_owned(),
-        Err(why) => {
-            clear_pending(ctx.kv, &key)?;
-            return Ok(Outcome::Failed(format!("the credit invoice was refused: {why}")));
-        }
-    };
-    state::save(ctx.kv, &key, &RefundLink { credit_invoice: Some(created), ..RefundLink::default() })?;
-    clear_pending(ctx.kv, &key)?;
-    Ok(Outcome::Created)
-}
-
-fn find_credit(ctx: &Ctx, reference: &str) -> Result<Option<String>, SyncError> {
-    let url = ctx.fortnox(&format!("invoices?externalinvoicereference2={}", encode(reference)));
-    let list = api::get(ctx.net, Service::Fortnox, &url)?.unwrap_or_default();
-    let found = list["Invoices"].as_array().into_iter().flatten().find(|i| i["ExternalInvoiceReference2"] == reference);
-    Ok(found.and_then(|i| i["DocumentNumber"].as_str()).map(str::to_owned))
 }
