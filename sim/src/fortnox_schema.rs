@@ -240,10 +240,11 @@ pub const READ_ONLY: &[(&str, &[&str], &str)] = &[
 /// the field"), whatever the field's type; accepted everywhere.
 pub const API_BLANK: &str = "API_BLANK";
 
-/// Fields the spec types `string` that hold quantities. Fortnox's own documentation
-/// examples send them as JSON numbers (docs §3.5 example create: `"OrderedQuantity": 2`),
-/// and so do the official C# SDK (`decimal?` properties) and the WooCommerce Fortnox Hub
-/// plugin; Fortnox accepts both. Numbers are accepted here; strings stay valid too.
+/// Fields the spec types `string` that hold quantities. The documented example body sends
+/// them as JSON numbers (docs §3.5: `"OrderedQuantity": 2`), and long-used clients
+/// serialise them as numbers: annytab/a-fortnox-client (C#, `decimal? OrderedQuantity`,
+/// `OrderRow.cs`) and accodeing/fortnox-api (Ruby, `Float`, `models/order_row.rb`).
+/// Numbers are accepted here; strings stay valid too.
 pub const NUMBERS_FOR_STRINGS: &[(&str, &str)] = &[
     ("Order_OrderRow", "OrderedQuantity"),
     ("Order_OrderRow", "DeliveredQuantity"),
@@ -255,7 +256,7 @@ pub const NUMBERS_FOR_STRINGS: &[(&str, &str)] = &[
 pub const DEVIATIONS: &[(&str, &str)] = &[
     (
         "quantities typed string (NUMBERS_FOR_STRINGS) sent as JSON numbers",
-        "Fortnox's own examples, the C# SDK and the WooCommerce plugin send numbers (docs §3.5)",
+        "the documented example (docs §3.5) and the C# and Ruby clients send numbers",
     ),
     (
         "numeric strings where the spec says `number` (e.g. \"Price\": \"100.50\"), never where it says `integer`",
