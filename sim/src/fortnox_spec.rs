@@ -141,6 +141,14 @@ pub async fn check(Axum(state): Axum<Arc<Mutex<State>>>, request: Request, next:
             Err(_) => Some(Violation { code: 2002115, message: "Ogiltig JSON i request body".into() }),
         };
         if let Some(v) = refusal {
+            // On stderr too, so a test run shows which bodies the spec refused and why.
+            eprintln!(
+                "woonox-sim: Fortnox spec refused {} {}: {} ({})",
+                parts.method,
+                parts.uri.path(),
+                v.message,
+                v.code
+            );
             let mut s = lock(&state);
             return admit(&mut s, &parts.headers)
                 .map_or_else(|r| r, |()| error(StatusCode::BAD_REQUEST, v.code, &v.message));
