@@ -64,7 +64,7 @@ fn products_are_created_and_updated_once_and_only_what_changed_is_written_again(
     // A price changed on the article, and one only in the price list; the merchant renamed
     // a product and does not want names written any more.
     sim.fortnox.lock().unwrap().set_price("SIM-00010", 123.45);
-    sim.fortnox.lock().unwrap().articles.get_mut("SIM-00011").unwrap()["SalesPrice"] = json!(99.5);
+    sim.fortnox.lock().unwrap().set_list_price("A", "SIM-00011", 99.5);
     sim.woo.lock().unwrap().products.iter_mut().find(|p| p["sku"] == "SIM-00010").unwrap()["name"] =
         json!("Egen titel");
     std::fs::write(&settings, "[flows]\nproduct-fields = [\"price\", \"stock\", \"status\"]\n").unwrap();

@@ -1,8 +1,10 @@
 //! The Fortnox stand-in: OAuth2 token endpoint with single-use rotating refresh tokens,
 //! Bearer-checked `/3/` resources, the 25-in-any-5-s sliding window answered with 429,
-//! paging with `MetaInformation`, substring search, read-only fields refused.
+//! paging with `MetaInformation`, substring search, read-only fields refused, and every
+//! write body checked against Fortnox's published spec (`fortnox_spec`).
 
 use crate::fortnox_documents::{Documents, Refusal, matches};
+use crate::fortnox_prices::{self, Prices};
 use crate::seed::Item;
 use crate::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, lock};
 use axum::extract::{Path, Query, State as Axum};
@@ -11,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine as _;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -24,6 +28,8 @@ const ARTICLE_READ_ONLY: [&str; 5] = ["SalesPrice", "DisposableQuantity", "Reser
 
 pub struct State {
     pub articles: BTreeMap<String, Value>,
+    /// Every price list's tiers; list A tier 0 mirrors each article's `SalesPrice`.
+    pub prices: Prices,
     /// When each article last changed, "YYYY-MM-DD HH:MM:SS" (Fortnox's `lastmodified`).
     pub modified: BTreeMap<String, String>,
     pub documents: Documents,
@@ -39,18 +45,9 @@ pub struct State {
 
 impl State {
     pub fn new(catalog: &[Item]) -> State {
-        let articles = catalog
-            .iter()
-            .map(|item| {
-                let article = json!({
-                    "ArticleNumber": item.sku, "Description": item.description, "Type": "STOCK",
-                    "StockGoods": true, "WebshopArticle": true, "Active": true, "Expired": false,
-                    "QuantityInStock": item.stock, "ReservedQuantity": 0, "DisposableQuantity": item.stock,
-                    "SalesPrice": item.price_ore as f64 / 100.0, "VAT": item.vat, "Unit": "st",
-                });
-                (item.sku.clone(), article)
-            })
-            .collect();
+        let articles =
+            catalog.iter().enumerate().map(|(i, item)| (item.sku.clone(), seeded_article(i, item))).collect();
+        let prices = Prices::new(catalog.iter().map(|item| (item.sku.clone(), Decimal::new(item.price_ore, 2))));
         let modified = catalog
             .iter()
             .enumerate()
@@ -58,6 +55,7 @@ impl State {
             .collect();
         State {
             articles,
+            prices,
             modified,
             documents: Documents::default(),
             tenant_id: "1234567".into(),
@@ -77,15 +75,41 @@ impl State {
         code
     }
 
-    /// Forgets the requests counted so far (for tests that are not about pacing).
-    /// Changes an article's price-list price (as a merchant would), stamping it modified.
+    /// Changes an article's price in list A on the article card (as a merchant would),
+    /// stamping the article modified.
     pub fn set_price(&mut self, number: &str, price: f64) {
-        if let Some(article) = self.articles.get_mut(number) {
-            article["SalesPrice"] = json!(price);
+        if self.set_list_price(fortnox_prices::DEFAULT_LIST, number, price) {
             touch(self, number);
         }
     }
 
+    /// Changes an article's first-tier price in a price list only (as the price-list
+    /// screen or `PUT /3/prices` would): the article is not stamped modified, the case
+    /// the products flow must find through the price list. Sets the list up if needed;
+    /// false for an unknown article.
+    pub fn set_list_price(&mut self, list: &str, number: &str, price: f64) -> bool {
+        let Ok(price) = Decimal::try_from(price) else { return false };
+        if !self.articles.contains_key(number) {
+            return false;
+        }
+        self.prices.add_list(list);
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        self.prices.set(list, number, Decimal::ZERO, price, &today);
+        if list == fortnox_prices::DEFAULT_LIST {
+            self.sales_price_changed(number, price);
+        }
+        true
+    }
+
+    /// List A's first tier changed: the article shows it as `SalesPrice`. Its
+    /// `lastmodified` stays (unverified; see sim/ASSUMPTIONS.md).
+    pub(crate) fn sales_price_changed(&mut self, number: &str, price: Decimal) {
+        if let Some(article) = self.articles.get_mut(number) {
+            article["SalesPrice"] = json!(price.to_f64().unwrap_or_default());
+        }
+    }
+
+    /// Forgets the requests counted so far (for tests that are not about pacing).
     pub fn reset_rate_windows(&mut self) {
         self.windows.clear();
     }
@@ -109,13 +133,28 @@ impl State {
     }
 }
 
+/// A seeded article: the catalog's fields, plus the details some articles carry.
+fn seeded_article(index: usize, item: &Item) -> Value {
+    let mut article = json!({
+        "ArticleNumber": item.sku, "Description": item.description, "Type": "STOCK",
+        "StockGoods": true, "WebshopArticle": true, "Active": true, "Expired": false, "Housework": false,
+        "QuantityInStock": item.stock, "ReservedQuantity": 0, "DisposableQuantity": item.stock, "StockValue": 0,
+        "SalesPrice": Decimal::new(item.price_ore, 2).to_f64(), "VAT": item.vat, "Unit": "st",
+        "EAN": "", "StockPlace": "", "PurchasePrice": 0,
+    });
+    if let (Some(a), Some(Value::Object(details))) = (article.as_object_mut(), crate::seed::article_details(index)) {
+        a.extend(details);
+    }
+    article
+}
+
 fn random_token() -> String {
     use rand::Rng;
     let bytes: [u8; 24] = rand::rng().random();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-type Shared = Arc<Mutex<State>>;
+pub(crate) type Shared = Arc<Mutex<State>>;
 
 pub fn router(state: Shared) -> Router {
     Router::new()
@@ -123,8 +162,6 @@ pub fn router(state: Shared) -> Router {
         .route("/oauth-v1/token", post(token))
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
-        .route("/3/prices", get(list_prices))
-        .route("/3/prices/{list}/{number}", get(get_price))
         .route("/3/customers", get(list_customers).post(create_customer))
         .route("/3/customers/{number}", get(get_customer))
         .route("/3/orders", get(list_orders).post(create_order))
@@ -136,10 +173,12 @@ pub fn router(state: Shared) -> Router {
         .route("/3/invoicepayments", post(create_payment))
         .route("/3/currencies/{code}", get(get_currency))
         .route("/api/warehouse/status-v1/stockbalance", get(stock_balance))
+        .merge(fortnox_prices::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::fortnox_spec::check))
         .with_state(state)
 }
 
-fn error(status: StatusCode, code: u64, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, code: u64, message: &str) -> Response {
     (status, Json(json!({ "ErrorInformation": { "error": 1, "message": message, "code": code } }))).into_response()
 }
 
@@ -208,7 +247,7 @@ async fn token(Axum(state): Axum<Shared>, headers: HeaderMap, Form(form): Form<H
 }
 
 /// Checks the Bearer token and counts the request in that token's sliding window.
-fn admit(s: &mut State, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn admit(s: &mut State, headers: &HeaderMap) -> Result<(), Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -231,14 +270,31 @@ fn admit(s: &mut State, headers: &HeaderMap) -> Result<(), Response> {
     Ok(())
 }
 
+/// Fields list items carry beyond the spec's `ArticleListItem`. `StockGoods` is not in
+/// the 2023 spec's list item, but woonox's stock flow (guest/src/stock.rs) and the
+/// products flow's `manage_stock` read it from list items; without it they write no stock
+/// at all. Kept until a real account settles it (sim/ASSUMPTIONS.md, "StockGoods").
+pub const LIST_ITEM_BEYOND_SPEC: [&str; 1] = ["StockGoods"];
+
+/// The spec's `ArticleListItem`: a subset of the article (no `Note`, `Weight`, …; a
+/// second GET fetches those), some numbers as strings; plus [`LIST_ITEM_BEYOND_SPEC`].
 fn list_item(article: &Value) -> Value {
     let mut item = serde_json::Map::new();
-    for key in ["ArticleNumber", "Description", "QuantityInStock", "StockGoods", "WebshopArticle", "Unit"] {
+    for key in LIST_ITEM_BEYOND_SPEC {
         item.insert(key.into(), article[key].clone());
     }
-    // The list endpoint sends these numbers as strings.
-    for key in ["DisposableQuantity", "ReservedQuantity", "SalesPrice", "VAT"] {
-        item.insert(key.into(), json!(article[key].to_string()));
+    for key in
+        ["ArticleNumber", "Description", "EAN", "Housework", "QuantityInStock", "StockPlace", "Unit", "WebshopArticle"]
+    {
+        item.insert(key.into(), article[key].clone());
+    }
+    for key in ["DisposableQuantity", "PurchasePrice", "ReservedQuantity", "SalesPrice", "StockValue", "VAT"] {
+        let text = match &article[key] {
+            Value::Null => Value::Null,
+            Value::String(s) => json!(s),
+            other => json!(other.to_string()),
+        };
+        item.insert(key.into(), text);
     }
     item.insert(
         "@url".into(),
@@ -391,45 +447,6 @@ async fn update_article(
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }
 
-/// Every price of every price list (only list "A", first tier, here), paged like any list.
-async fn list_prices(
-    Axum(state): Axum<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    listed(&state, &headers, &q, "Prices", |s| {
-        s.articles
-            .values()
-            .map(|a| {
-                json!({ "ArticleNumber": a["ArticleNumber"], "PriceList": "A", "FromQuantity": 0,
-                        "Price": a["SalesPrice"], "Percent": 0, "Date": "2026-11-01" })
-            })
-            .collect()
-    })
-}
-
-/// The first-tier price of an article in a price list. Only list "A" exists here, holding
-/// the price the article was seeded with.
-async fn get_price(
-    Axum(state): Axum<Shared>,
-    headers: HeaderMap,
-    Path((list, number)): Path<(String, String)>,
-) -> Response {
-    let mut s = lock(&state);
-    if let Err(r) = admit(&mut s, &headers) {
-        return r;
-    }
-    match (list.as_str(), s.articles.get(&number)) {
-        ("A", Some(article)) => Json(json!({ "Price": {
-            "@url": format!("https://api.fortnox.se/3/prices/A/{number}/0"),
-            "ArticleNumber": number, "PriceList": "A", "FromQuantity": 0, "Percent": 0,
-            "Price": article["SalesPrice"], "Date": "2026-11-01" } }))
-        .into_response(),
-        ("A", None) => error(StatusCode::NOT_FOUND, 2000433, "Kan inte hitta artikeln"),
-        _ => error(StatusCode::NOT_FOUND, 2000430, "Kan inte hitta prislistan"),
-    }
-}
-
 fn refused((status, code, message): Refusal) -> Response {
     error(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), code, &message)
 }
@@ -507,7 +524,7 @@ async fn get_order(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): 
 }
 
 /// A paged list of what `select` picks, after the Bearer and rate checks.
-fn listed(
+pub(crate) fn listed(
     state: &Shared,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
@@ -522,7 +539,11 @@ fn listed(
 }
 
 /// Runs `act` on the state after the Bearer and rate checks, answering its JSON or refusal.
-fn guarded(state: &Shared, headers: &HeaderMap, act: impl FnOnce(&mut State) -> Result<Value, Refusal>) -> Response {
+pub(crate) fn guarded(
+    state: &Shared,
+    headers: &HeaderMap,
+    act: impl FnOnce(&mut State) -> Result<Value, Refusal>,
+) -> Response {
     let mut s = lock(state);
     if let Err(r) = admit(&mut s, headers) {
         return r;

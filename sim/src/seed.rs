@@ -13,6 +13,7 @@ pub struct Item {
 }
 
 const NOUNS: [&str; 8] = ["Kaffekopp", "Tallrik", "Skål", "Kanna", "Glas", "Bricka", "Vas", "Ljusstake"];
+const MAKERS: [&str; 3] = ["Gustavsberg", "Rörstrand", "Höganäs"];
 const COLOURS: [&str; 6] = ["Blå", "Grön", "Vit", "Svart", "Röd", "Gul"];
 
 pub fn catalog(seed: u64, count: usize) -> Vec<Item> {
@@ -30,6 +31,38 @@ pub fn catalog(seed: u64, count: usize) -> Vec<Item> {
             vat: [25, 25, 25, 12, 6][rng.random_range(0..5)],
         })
         .collect()
+}
+
+/// The fields a merchant fills in on some articles, beyond what the list shows: every
+/// third article from the second one (SIM-00002, SIM-00005, …) has them, the rest are
+/// bare, as in a real register. Derived from the index alone, so the catalog's random
+/// sequence (and every seed's data) stays as it was.
+pub fn article_details(index: usize) -> Option<serde_json::Value> {
+    if index % 3 != 1 {
+        return None;
+    }
+    let n = index as u64 + 1;
+    Some(serde_json::json!({
+        // 735 is one of Sweden's GS1 prefixes; unique per article.
+        "EAN": ean13(735_000_000_000 + n),
+        "Note": format!("Handgjord i Gustavsberg, serie {}", n % 7 + 1),
+        "Manufacturer": MAKERS[index / 3 % MAKERS.len()],
+        "ManufacturerArticleNumber": format!("M-{n:06}"),
+        "Weight": 150 + n % 50 * 10,
+        "Width": 80 + n % 5 * 10,
+        "Height": 90 + n % 7 * 10,
+        "Depth": 80 + n % 5 * 10,
+        "StockPlace": format!("Hylla {}", n % 20 + 1),
+        "PurchasePrice": 12.5,
+    }))
+}
+
+/// A valid EAN-13 for a 12-digit body (the check digit GS1's way).
+fn ean13(body: u64) -> String {
+    let digits = format!("{body:012}");
+    let sum: u32 =
+        digits.bytes().rev().enumerate().map(|(i, b)| (b - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 }).sum();
+    format!("{digits}{}", (10 - sum % 10) % 10)
 }
 
 /// `count` WooCommerce orders over the catalog: mixed rates, coupons, shipping, fees,
