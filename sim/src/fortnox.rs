@@ -102,7 +102,7 @@ impl State {
     }
 
     /// List A's first tier changed: the article shows it as `SalesPrice`. Its
-    /// `lastmodified` stays (unverified; see sim/ASSUMPTIONS.md).
+    /// `lastmodified` stays (unverified; see ASSUMPTIONS.md).
     pub(crate) fn sales_price_changed(&mut self, number: &str, price: Decimal) {
         if let Some(article) = self.articles.get_mut(number) {
             article["SalesPrice"] = json!(price.to_f64().unwrap_or_default());
@@ -273,7 +273,7 @@ pub(crate) fn admit(s: &mut State, headers: &HeaderMap) -> Result<(), Response> 
 /// Fields list items carry beyond the spec's `ArticleListItem`. `StockGoods` is not in
 /// the 2023 spec's list item, but woonox's stock flow (guest/src/stock.rs) and the
 /// products flow's `manage_stock` read it from list items; without it they write no stock
-/// at all. Kept until a real account settles it (sim/ASSUMPTIONS.md, "StockGoods").
+/// at all. Kept until a real account settles it (ASSUMPTIONS.md, "StockGoods").
 pub const LIST_ITEM_BEYOND_SPEC: [&str; 1] = ["StockGoods"];
 
 /// The spec's `ArticleListItem`: a subset of the article (no `Note`, `Weight`, …; a

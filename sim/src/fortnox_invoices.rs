@@ -56,11 +56,6 @@ impl Documents {
         }
         let mut invoice = i.clone();
         invoice.extend(self.totals_of(i, "InvoiceRows", "DeliveredQuantity", articles)?);
-        if let Some(original) = i.get("CreditInvoiceReference").and_then(Value::as_str).filter(|r| !r.is_empty() && *r != "0")
-        {
-            self.check_linked_credit(original, &invoice)?;
-            invoice.insert("Credit".into(), json!(true));
-        }
         Ok(json!({ "Invoice": self.store_invoice(invoice) }))
     }
 
@@ -194,35 +189,9 @@ impl Documents {
         Ok(json!({ "Invoice": merged }))
     }
 
-    /// A posted credit names the invoice it credits (`CreditInvoiceReference`): an invoice
-    /// of the same customer, not itself a credit, not cancelled, and credited in all no
-    /// more than its total. Unverified against a real Fortnox (see the assumptions list).
-    fn check_linked_credit(&self, original: &str, credit: &Map<String, Value>) -> Result<(), Refusal> {
-        let found = original.parse::<u64>().ok().and_then(|n| self.invoices.get(&n));
-        let original_invoice = found.ok_or_else(|| refuse(2000433, format!("Kan inte hitta fakturan {original}")))?;
-        if original_invoice["Credit"] == true || original_invoice["Cancelled"] == true {
-            return Err(refuse(2000752, "Fakturan kan inte krediteras (makulerad eller själv en kredit)"));
-        }
-        if original_invoice["CustomerNumber"] != credit["CustomerNumber"] {
-            return Err(refuse(2000752, "Kreditfakturan måste ha samma kund som fakturan"));
-        }
-        let credited: f64 = self.credits_of(original).map(|c| amount(&c["Total"])).sum();
-        let total = amount(&credit["Total"]);
-        if total >= 0.0 || amount(&original_invoice["Total"]) + credited + total < -0.005 {
-            return Err(refuse(2000752, "Kreditfakturans belopp är större än det som återstår att kreditera"));
-        }
-        Ok(())
-    }
-
-    /// The credits that point back at `original`.
-    fn credits_of<'a>(&'a self, original: &'a str) -> impl Iterator<Item = &'a Value> {
-        self.invoices.values().filter(move |i| i["Credit"] == true && i["CreditInvoiceReference"] == original)
-    }
-
     fn check_writable(&self, fields: &Map<String, Value>, creating: bool) -> Result<(), Refusal> {
         let mut read_only = super::fortnox_documents::ORDER_READ_ONLY.iter().chain(INVOICE_READ_ONLY.iter());
-        let on_create = ["InvoiceReference", "CreditInvoiceReference"];
-        if let Some(f) = read_only.find(|f| fields.contains_key(**f) && !(creating && on_create.contains(*f))) {
+        if let Some(f) = read_only.find(|f| fields.contains_key(**f) && !(creating && **f == "InvoiceReference")) {
             return Err(refuse(2001399, format!("Ogiltigt fältnamn: {f}")));
         }
         let too_long =

@@ -6,7 +6,7 @@
 //!
 //! Everything here that the spec does not say itself — the read-only fields the spec
 //! leaves unflagged, and every place the stand-in is looser than the spec — is in the two
-//! tables at the end of this file, each row with its source, and in `sim/ASSUMPTIONS.md`.
+//! tables at the end of this file, each row with its source, and in `ASSUMPTIONS.md`.
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -177,7 +177,7 @@ fn read_only(definition: &str, field: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------
-// What the spec does not say. Keep every row sourced; mirror changes in sim/ASSUMPTIONS.md.
+// What the spec does not say. Keep every row sourced; mirror changes in ASSUMPTIONS.md.
 // ---------------------------------------------------------------------------------------
 
 /// Fields Fortnox computes or keeps for itself. The 2023 spec flags none as `readOnly`

@@ -7,8 +7,10 @@
 //!   gets the refund's reference (`ExternalInvoiceReference2`), date and remark.
 //! - A later credit of the same invoice (Fortnox keeps one `CreditInvoiceReference` per
 //!   invoice), or a credit of an invoice not yet booked (Fortnox credits only booked
-//!   invoices), is posted as a new invoice of the refunded lines that names the original
-//!   in `CreditInvoiceReference` and in a text row, at the original's currency rate.
+//!   invoices), is posted as a new invoice of the refunded lines (negative quantities)
+//!   that names the original in its first row and its remark, at the original's currency
+//!   rate. `CreditInvoiceReference` is read-only in a body (Fortnox's docs), so the link
+//!   is in the text, as BjornTech's plugin does it.
 //!
 //! Every step is recorded before the next, so a lost answer or a crash never makes a
 //! second credit: `refund-credit:<refund id>` holds the credit Fortnox made until its rows
@@ -148,10 +150,9 @@ fn replace_rows(ctx: &Ctx, credit: &str, fields: Map<String, Value>) -> Result<R
     }))
 }
 
-/// A new credit invoice of the refunded lines, naming the invoice it credits.
+/// A new credit invoice of the refunded lines, naming the invoice it credits in its text.
 fn post_linked(ctx: &Ctx, original: &Value, mut fields: Map<String, Value>) -> Result<Result<String, String>, SyncError> {
     let number = original["DocumentNumber"].as_str().unwrap_or_default();
-    fields.insert("CreditInvoiceReference".into(), json!(number));
     let rows = fields.entry("InvoiceRows").or_insert_with(|| json!([]));
     if let Some(rows) = rows.as_array_mut() {
         rows.insert(0, json!({ "Description": format!("Kreditering av faktura {number}"), "DeliveredQuantity": 0 }));
