@@ -55,6 +55,7 @@ fn flows(f: &native::FlowSettings) -> wit::FlowSettings {
             native::StockSource::Warehouse => wit::StockSource::Warehouse,
         },
         stock_points: f.stock_points.clone(),
+        customer_roles: f.customer_roles.clone(),
     }
 }
 

@@ -188,6 +188,7 @@ fn flows(f: wit::FlowSettings) -> native::FlowSettings {
             wit::StockSource::Warehouse => native::StockSource::Warehouse,
         },
         stock_points: f.stock_points,
+        customer_roles: f.customer_roles,
     }
 }
 
