@@ -126,7 +126,7 @@ pub fn router(state: Shared) -> Router {
         .route("/3/prices", get(list_prices))
         .route("/3/prices/{list}/{number}", get(get_price))
         .route("/3/customers", get(list_customers).post(create_customer))
-        .route("/3/customers/{number}", get(get_customer))
+        .route("/3/customers/{number}", get(get_customer).put(update_customer))
         .route("/3/orders", get(list_orders).post(create_order))
         .route("/3/orders/{number}", get(get_order))
         .route("/3/orders/{number}/{action}", axum::routing::put(order_action))
@@ -457,6 +457,15 @@ async fn list_customers(
 
 async fn create_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     guarded(&state, &headers, |s| s.documents.create_customer(&body))
+}
+
+async fn update_customer(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<u64>,
+    Json(body): Json<Value>,
+) -> Response {
+    guarded(&state, &headers, |s| s.documents.update_customer(number, &body))
 }
 
 async fn get_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {
