@@ -73,7 +73,7 @@ pub fn orders(catalog: &[Item], count: usize) -> Vec<OrderSpec> {
                     }
                 })
                 .collect();
-            if i % 9 == 4 {
+            if i % 4 == 1 {
                 lines[0].name = format!("<b>Rea!</b> {}", lines[0].name);
             }
             let k = rng.random_range(0..count.max(2) / 2 + 1);
