@@ -57,6 +57,9 @@ pub struct FlowSettings {
     /// Credit an amount-only refund split over the order's VAT rates by their gross
     /// amounts. Default true; false refuses it when the order has several rates.
     pub split_amount_refunds: bool,
+    /// WordPress roles the customers flow reads. Default empty: the API's default role,
+    /// `customer` (so the administrator and other staff are left out).
+    pub customer_roles: Vec<String>,
 }
 
 impl Default for FlowSettings {
@@ -74,6 +77,7 @@ impl Default for FlowSettings {
             stock_source: StockSource::Disposable,
             stock_points: Vec::new(),
             split_amount_refunds: true,
+            customer_roles: Vec::new(),
         }
     }
 }
@@ -98,9 +102,21 @@ impl FlowSettings {
         if self.payment_modes.iter().any(|m| !(1000..=9999).contains(&m.account) || m.mode.trim().is_empty()) {
             return Some(("flows.payment-modes", "each needs a mode code and a four-digit account".into()));
         }
+        if let Some(r) = self.customer_roles.iter().find(|r| !is_role_name(r)) {
+            return Some((
+                "flows.customer-roles",
+                format!("{r:?} is not a WordPress role name (e.g. \"customer\", or \"all\")"),
+            ));
+        }
         if self.overlap_minutes > 24 * 60 {
             return Some(("flows.overlap-minutes", "must be at most 1440 (a day)".into()));
         }
         None
     }
+}
+
+/// A role slug as WordPress writes them (`customer`, `shop_manager`, `all`): it goes into a
+/// query string, so nothing else is let through.
+fn is_role_name(role: &str) -> bool {
+    !role.is_empty() && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }

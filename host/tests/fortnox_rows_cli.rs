@@ -35,6 +35,7 @@ fn add_order(sim: &Sim, id: u64) -> Value {
         fees: vec![ExtraSpec { rate: 25, cents: 2900 }, ExtraSpec { rate: 25, cents: -5000 }],
         email: "rows@example.se".into(),
         customer_id: 0,
+        buyer: Default::default(),
         modified_gmt: "2026-11-26T17:56:26".into(),
     };
     let (order, _) = build(&spec);

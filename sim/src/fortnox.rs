@@ -163,7 +163,7 @@ pub fn router(state: Shared) -> Router {
         .route("/3/articles", get(list_articles).post(create_article))
         .route("/3/articles/{number}", get(get_article).put(update_article))
         .route("/3/customers", get(list_customers).post(create_customer))
-        .route("/3/customers/{number}", get(get_customer))
+        .route("/3/customers/{number}", get(get_customer).put(update_customer))
         .route("/3/orders", get(list_orders).post(create_order))
         .route("/3/orders/{number}", get(get_order))
         .route("/3/orders/{number}/{action}", axum::routing::put(order_action))
@@ -474,6 +474,15 @@ async fn list_customers(
 
 async fn create_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
     guarded(&state, &headers, |s| s.documents.create_customer(&body))
+}
+
+async fn update_customer(
+    Axum(state): Axum<Shared>,
+    headers: HeaderMap,
+    Path(number): Path<u64>,
+    Json(body): Json<Value>,
+) -> Response {
+    guarded(&state, &headers, |s| s.documents.update_customer(number, &body))
 }
 
 async fn get_customer(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<u64>) -> Response {

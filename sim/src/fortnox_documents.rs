@@ -53,38 +53,63 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+fn customer_fields(body: &Value) -> Result<&Map<String, Value>, Refusal> {
+    body.get("Customer").and_then(Value::as_object).ok_or_else(|| refuse(2001392, "Felaktig request body"))
+}
+
+/// What Fortnox checks on a customer, new or changed.
+fn check_customer(c: &Map<String, Value>) -> Result<(), Refusal> {
+    if let Some(f) = CUSTOMER_READ_ONLY.iter().find(|f| c.contains_key(**f)) {
+        return Err(refuse(2001399, format!("Ogiltigt fältnamn: {f}")));
+    }
+    if !(1..=1024).contains(&text_len(c, "Name")) {
+        return Err(refuse(2000024, "Namn måste anges"));
+    }
+    let exact = |key: &str, len: usize| c.get(key).and_then(Value::as_str).is_some_and(|v| v.chars().count() != len);
+    if text_len(c, "ZipCode") > 10
+        || text_len(c, "DeliveryZipCode") > 10
+        || exact("CountryCode", 2)
+        || exact("Currency", 3)
+    {
+        return Err(refuse(2000106, "Värdet har fel längd"));
+    }
+    let allowed = |key: &str, values: &[&str]| c.get(key).and_then(Value::as_str).is_none_or(|v| values.contains(&v));
+    if !allowed("Type", &["PRIVATE", "COMPANY"])
+        || !allowed("VATType", &["SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT"])
+    {
+        return Err(refuse(2000588, "Ogiltigt värde"));
+    }
+    Ok(())
+}
+
 impl Documents {
     pub fn create_customer(&mut self, body: &Value) -> Result<Value, Refusal> {
-        let c =
-            body.get("Customer").and_then(Value::as_object).ok_or_else(|| refuse(2001392, "Felaktig request body"))?;
-        if let Some(f) = CUSTOMER_READ_ONLY.iter().find(|f| c.contains_key(**f)) {
-            return Err(refuse(2001399, format!("Ogiltigt fältnamn: {f}")));
-        }
-        if !(1..=1024).contains(&text_len(c, "Name")) {
-            return Err(refuse(2000024, "Namn måste anges"));
-        }
-        let exact =
-            |key: &str, len: usize| c.get(key).and_then(Value::as_str).is_some_and(|v| v.chars().count() != len);
-        if text_len(c, "ZipCode") > 10
-            || text_len(c, "DeliveryZipCode") > 10
-            || exact("CountryCode", 2)
-            || exact("Currency", 3)
-        {
-            return Err(refuse(2000106, "Värdet har fel längd"));
-        }
-        let allowed =
-            |key: &str, values: &[&str]| c.get(key).and_then(Value::as_str).is_none_or(|v| values.contains(&v));
-        if !allowed("Type", &["PRIVATE", "COMPANY"])
-            || !allowed("VATType", &["SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT"])
-        {
-            return Err(refuse(2000588, "Ogiltigt värde"));
-        }
+        let c = customer_fields(body)?;
+        check_customer(c)?;
         self.next_customer += 1;
         let number = self.next_customer;
         let mut customer = c.clone();
         customer.insert("CustomerNumber".into(), json!(number.to_string()));
         self.customers.insert(number, Value::Object(customer.clone()));
         Ok(json!({ "Customer": customer }))
+    }
+
+    /// `PUT /3/customers/{n}`: the fields sent replace the customer's, the others stay;
+    /// the result is checked as a new customer would be.
+    pub fn update_customer(&mut self, number: u64, body: &Value) -> Result<Value, Refusal> {
+        let fields = customer_fields(body)?;
+        let customer = self.customers.get(&number).ok_or_else(|| (404, 2000433, "Kan inte hitta kunden".to_owned()))?;
+        let mut merged = customer.as_object().cloned().unwrap_or_default();
+        for (k, v) in fields {
+            // The number is the customer's identity: it can be sent, but not changed.
+            if k == "CustomerNumber" && v.as_str() != Some(number.to_string().as_str()) {
+                return Err(refuse(2000588, "Ogiltigt värde: CustomerNumber"));
+            }
+            merged.insert(k.clone(), v.clone());
+        }
+        check_customer(&merged)?;
+        self.customers.insert(number, Value::Object(merged.clone()));
+        Ok(json!({ "Customer": merged }))
     }
 
     pub fn create_order(&mut self, body: &Value, articles: &BTreeMap<String, Value>) -> Result<Value, Refusal> {

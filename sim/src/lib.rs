@@ -20,6 +20,7 @@ pub mod woo;
 pub mod woo_catalog_extra;
 pub mod woo_order_writes;
 pub mod woo_orders;
+pub mod woo_text;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -39,6 +40,8 @@ pub struct SimConfig {
     pub orders: Option<usize>,
     /// Partial refunds already made in the store, each of one unit of an order's first line.
     pub refunds: usize,
+    /// Processing orders woonox must refuse (a line at German VAT), ids from 9000.
+    pub refused_orders: usize,
     /// 0 picks a free port.
     pub fortnox_port: u16,
     pub woo_port: u16,
@@ -46,7 +49,7 @@ pub struct SimConfig {
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 1, articles: 40, orders: None, refunds: 0, fortnox_port: 0, woo_port: 0 }
+        SimConfig { seed: 1, articles: 40, orders: None, refunds: 0, refused_orders: 0, fortnox_port: 0, woo_port: 0 }
     }
 }
 
@@ -76,7 +79,10 @@ impl Sim {
         let log = log::RequestLog::default();
         let fortnox = Arc::new(Mutex::new(fortnox::State::new(&catalog)));
         let orders = config.orders.unwrap_or((config.articles / 4).clamp(1, 500));
-        let woo = Arc::new(Mutex::new(woo::State::new(&catalog, orders, config.refunds)));
+        let mut woo = woo::State::new(&catalog, orders, config.refunds);
+        let refused = seed::refused_orders(&catalog, config.refused_orders, 9000);
+        woo.orders.extend(refused.iter().map(|spec| woo_orders::build(spec).0));
+        let woo = Arc::new(Mutex::new(woo));
         let (fortnox_faults, woo_faults) = (faults::SharedFaults::default(), faults::SharedFaults::default());
         let (fortnox_addr, f) =
             serve(config.fortnox_port, layered(fortnox::router(fortnox.clone()), "fortnox", &fortnox_faults, &log))

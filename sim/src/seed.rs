@@ -1,5 +1,6 @@
 //! A deterministic catalog: the same seed gives the same articles, prices and stock.
 
+use crate::woo_orders::{BuyerSpec, ExtraSpec, LineSpec, OrderSpec};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 #[derive(Debug, Clone)]
@@ -12,7 +13,8 @@ pub struct Item {
     pub vat: u8,
 }
 
-const NOUNS: [&str; 8] = ["Kaffekopp", "Tallrik", "Skål", "Kanna", "Glas", "Bricka", "Vas", "Ljusstake"];
+// "Kopp & fat": WooCommerce stores and returns it as `Kopp &amp; fat`.
+const NOUNS: [&str; 8] = ["Kaffekopp", "Tallrik", "Skål", "Kanna", "Glas", "Kopp & fat", "Vas", "Ljusstake"];
 const MAKERS: [&str; 3] = ["Gustavsberg", "Rörstrand", "Höganäs"];
 const COLOURS: [&str; 6] = ["Blå", "Grön", "Vit", "Svart", "Röd", "Gul"];
 
@@ -65,17 +67,34 @@ fn ean13(body: u64) -> String {
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 
+/// Buyer `k` (email `kund{k}@example.se`, WooCommerce customer `k + 1` when registered;
+/// user 1 is the administrator). Every fourth is a company known only by the organisation
+/// number in its orders' meta (billing company empty, the name from the billing name, with
+/// an `&`); every fourth a company whose name the merchant typed with an entity and a tag.
+pub fn buyer(k: usize) -> BuyerSpec {
+    match k % 4 {
+        3 => BuyerSpec {
+            first_name: format!("Fika & Co {k}"),
+            last_name: "AB".into(),
+            company: String::new(),
+            org_number: Some(format!("556{:03}-{:04}", k % 1000, 1000 + k % 9000)),
+        },
+        2 => BuyerSpec { company: format!("Bröd &amp; <b>Salt</b> {k} AB"), ..BuyerSpec::default() },
+        _ => BuyerSpec::default(),
+    }
+}
+
 /// `count` WooCommerce orders over the catalog: mixed rates, coupons, shipping, fees,
 /// returning and guest customers, spread over the day so `modified_after` has work to do.
-pub fn orders(catalog: &[Item], count: usize) -> Vec<crate::woo_orders::OrderSpec> {
-    use crate::woo_orders::{ExtraSpec, LineSpec, OrderSpec};
+/// Some line names carry a `<b>` tag the merchant put into the product name.
+pub fn orders(catalog: &[Item], count: usize) -> Vec<OrderSpec> {
     if catalog.is_empty() {
         return Vec::new();
     }
     let mut rng = StdRng::seed_from_u64(catalog.len() as u64);
     (0..count)
         .map(|i| {
-            let lines = (0..rng.random_range(1..4))
+            let mut lines: Vec<LineSpec> = (0..rng.random_range(1..4))
                 .map(|_| {
                     let item = &catalog[rng.random_range(0..catalog.len())];
                     LineSpec {
@@ -87,6 +106,13 @@ pub fn orders(catalog: &[Item], count: usize) -> Vec<crate::woo_orders::OrderSpe
                     }
                 })
                 .collect();
+            if i % 4 == 1 {
+                lines[0].name = format!("<b>Rea!</b> {}", lines[0].name);
+            }
+            let k = rng.random_range(0..count.max(2) / 2 + 1);
+            // A registered buyer is one WooCommerce account: its id follows from its email.
+            // A company known by its organisation number always buys through its account.
+            let registered = k > 0 && (buyer(k).org_number.is_some() || rng.random_range(0..3) != 0);
             OrderSpec {
                 id: 1000 + i as u64,
                 status: ["processing", "completed", "pending", "on-hold"][rng.random_range(0..4)].into(),
@@ -102,9 +128,51 @@ pub fn orders(catalog: &[Item], count: usize) -> Vec<crate::woo_orders::OrderSpe
                     1 => vec![ExtraSpec { rate: 25, cents: -5000 }],
                     _ => Vec::new(),
                 },
-                email: format!("kund{}@example.se", rng.random_range(0..count.max(2) / 2 + 1)),
-                customer_id: if rng.random_range(0..3) == 0 { 0 } else { rng.random_range(1..50) },
+                email: format!("kund{k}@example.se"),
+                buyer: buyer(k),
+                customer_id: if registered { k as u64 + 1 } else { 0 },
                 modified_gmt: format!("2026-11-26T{:02}:{:02}:00", 6 + i * 12 / count, rng.random_range(0..60)),
+            }
+        })
+        .collect()
+}
+
+/// `count` orders woonox must refuse whole, ids from `first_id`: each has a line taxed at
+/// German VAT (19 %), which Fortnox cannot book, and a company buyer of its own, known
+/// only by organisation number, so a customer created for it would be a stray.
+pub fn refused_orders(catalog: &[Item], count: usize, first_id: u64) -> Vec<OrderSpec> {
+    if catalog.is_empty() {
+        return Vec::new();
+    }
+    (0..count)
+        .map(|i| {
+            let item = &catalog[i % catalog.len()];
+            let line = |rate, name: &str| LineSpec {
+                sku: item.sku.clone(),
+                name: name.into(),
+                rate,
+                quantity: 1,
+                unit_cents: item.price_ore,
+            };
+            OrderSpec {
+                id: first_id + i as u64,
+                status: "processing".into(),
+                currency: "EUR".into(),
+                decimals: 2,
+                prices_include_tax: true,
+                lines: vec![line(25, &item.description), line(crate::woo_orders::FOREIGN_RATE, "Kaffee & Kuchen")],
+                coupon_percent: 0,
+                shipping: None,
+                fees: Vec::new(),
+                email: format!("einkauf{i}@example.de"),
+                buyer: BuyerSpec {
+                    first_name: "Kaffee & Kuchen".into(),
+                    last_name: "GmbH".into(),
+                    company: String::new(),
+                    org_number: Some(format!("HRB {}", 10_000 + i)),
+                },
+                customer_id: 0,
+                modified_gmt: "2026-11-26T18:30:00".into(),
             }
         })
         .collect()

@@ -36,7 +36,7 @@ impl State {
             .step_by(2)
             .enumerate()
             .map(|(i, item)| {
-                json!({ "id": 100 + i, "type": "simple", "parent_id": 0, "name": item.description, "sku": item.sku,
+                json!({ "id": 100 + i, "type": "simple", "parent_id": 0, "name": crate::woo_text::stored_name(&item.description), "sku": item.sku,
                         "regular_price": format!("{:.2}", item.price_ore as f64 / 100.0), "manage_stock": true,
                         "stock_quantity": item.stock / 2, "status": "publish" })
             })
@@ -85,7 +85,7 @@ fn variations(catalog: &[Item]) -> Vec<Value> {
         .filter(|(i, _)| i % 20 == 5)
         .flat_map(|(i, item)| {
             [
-                json!({ "id": 20_000 + i, "type": "variable", "parent_id": 0, "name": format!("{} (varianter)", item.description),
+                json!({ "id": 20_000 + i, "type": "variable", "parent_id": 0, "name": crate::woo_text::stored_name(&format!("{} (varianter)", item.description)),
                         "sku": "", "status": "publish" }),
                 json!({ "id": 30_000 + i, "type": "variation", "parent_id": 20_000 + i, "sku": item.sku,
                         "regular_price": "", "manage_stock": false, "stock_quantity": null, "status": "publish" }),
@@ -368,11 +368,16 @@ impl State {
     }
 }
 
+/// Writes `body`'s fields into `product`; the name is stored the way WordPress stores it.
 fn merge(product: &mut Value, body: &Value) {
     if let (Some(target), Some(fields)) = (product.as_object_mut(), body.as_object()) {
         for (k, v) in fields {
             if !PRODUCT_READ_ONLY.contains(&k.as_str()) {
-                target.insert(k.clone(), v.clone());
+                let v = match (k.as_str(), v) {
+                    ("name", Value::String(name)) => Value::from(crate::woo_text::stored_name(name)),
+                    _ => v.clone(),
+                };
+                target.insert(k.clone(), v);
             }
         }
     }
@@ -505,10 +510,18 @@ async fn list_refunds(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>,
 }
 
 async fn list_customers(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    // The email filter is exact; customers have no date filters.
+    // The email filter is exact; customers have no date filters. Without `role` only
+    // role `customer` is listed; `role=all` lists every user (exchanges 84, 85).
     list(&ctx, &request, |s, param| {
         let email = param("email");
-        s.extra.customers.iter().filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str())).cloned().collect()
+        let role = param("role").unwrap_or_else(|| "customer".into());
+        s.extra
+            .customers
+            .iter()
+            .filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str()))
+            .filter(|c| role == "all" || c["role"] == role.as_str())
+            .cloned()
+            .collect()
     })
 }
 

@@ -1,6 +1,7 @@
 //! WooCommerce customers, variations and webhooks in the stand-in.
 
 use crate::woo_order_writes::WooRefusal;
+use crate::woo_text::stored_name;
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -14,14 +15,11 @@ const TOPICS: [&str; 4] = ["order", "product", "customer", "coupon"];
 const EVENTS: [&str; 4] = ["created", "updated", "deleted", "restored"];
 
 impl Extra {
+    /// The administrator (user 1) and buyers 1 to 5 of the seeded orders as customers
+    /// 2 to 6. A company buyer's organisation number is in its orders' meta only.
     pub fn seeded() -> Extra {
-        let customers = (1..=5)
-            .map(|i| {
-                json!({ "id": i, "email": format!("kund{i}@example.se"), "first_name": "Kund", "last_name": format!("Nummer {i}"),
-                        "billing": { "first_name": "Kund", "last_name": format!("Nummer {i}"), "country": "SE", "email": format!("kund{i}@example.se") },
-                        "shipping": {}, "meta_data": [] })
-            })
-            .collect();
+        let mut customers = vec![administrator()];
+        customers.extend((1..=5).map(customer));
         Extra { customers, ..Extra::default() }
     }
 
@@ -69,6 +67,34 @@ impl Extra {
     pub fn list_webhooks(&self) -> Vec<Value> {
         self.webhooks.iter().map(public).collect()
     }
+}
+
+/// As exchange 85 shows it: listed only with `role=all`, every billing and shipping field
+/// an empty string.
+fn administrator() -> Value {
+    let empty = |with_email: bool| {
+        let mut a = json!({ "first_name": "", "last_name": "", "company": "", "address_1": "", "address_2": "",
+                            "city": "", "postcode": "", "country": "", "state": "", "phone": "" });
+        if with_email {
+            a["email"] = json!("");
+        }
+        a
+    };
+    json!({ "id": 1, "email": "admin@example.se", "first_name": "", "last_name": "", "role": "administrator",
+            "username": "admin", "billing": empty(true), "shipping": empty(false), "meta_data": [] })
+}
+
+/// Buyer `k` of the seeded orders as a registered customer. The account's own names come
+/// back escaped (`Fika &amp; Co`); its billing fields as typed (exchange 85).
+fn customer(k: usize) -> Value {
+    let b = crate::seed::buyer(k);
+    let email = format!("kund{k}@example.se");
+    json!({ "id": k + 1, "email": email, "first_name": stored_name(&b.first_name), "last_name": stored_name(&b.last_name),
+            "role": "customer", "username": format!("kund{k}"),
+            "billing": { "first_name": b.first_name, "last_name": b.last_name, "company": b.company,
+                         "address_1": "Sveavägen 10", "city": "Stockholm", "postcode": "113 50", "country": "SE",
+                         "email": email },
+            "shipping": {}, "meta_data": [] })
 }
 
 /// The API never returns a webhook's secret.

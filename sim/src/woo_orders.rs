@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 /// The store's tax rates, with rate ids 1..=4 in this order.
 pub const RATES: [u32; 4] = [25, 12, 6, 0];
 
+/// A rate Fortnox has no account for (German VAT): a line taxed so is an order woonox
+/// must refuse whole.
+pub const FOREIGN_RATE: u32 = 19;
+
 #[derive(Debug, Clone)]
 pub struct LineSpec {
     pub sku: String,
@@ -28,6 +32,23 @@ pub struct ExtraSpec {
     pub cents: i64,
 }
 
+/// Who buys: the billing name and company as typed at checkout (names are not escaped
+/// there, exchange 83), and an organisation number that only the order's meta holds
+/// (`_billing_org_number`, as Swedish checkout plugins keep it).
+#[derive(Debug, Clone)]
+pub struct BuyerSpec {
+    pub first_name: String,
+    pub last_name: String,
+    pub company: String,
+    pub org_number: Option<String>,
+}
+
+impl Default for BuyerSpec {
+    fn default() -> Self {
+        BuyerSpec { first_name: "Anna".into(), last_name: "Andersson".into(), company: String::new(), org_number: None }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct OrderSpec {
     pub id: u64,
@@ -41,6 +62,7 @@ pub struct OrderSpec {
     pub shipping: Option<ExtraSpec>,
     pub fees: Vec<ExtraSpec>,
     pub email: String,
+    pub buyer: BuyerSpec,
     pub customer_id: u64,
     /// `date_modified_gmt`, e.g. "2026-11-26T17:56:26".
     pub modified_gmt: String,
@@ -54,8 +76,9 @@ fn text(d: Decimal, dp: u32) -> String {
     format!("{:.*}", dp as usize, round(d, dp))
 }
 
+/// The store's rates have ids 1..=4; any other rate (a foreign one) gets 100 + its percent.
 pub fn rate_id(rate: u32) -> u64 {
-    RATES.iter().position(|r| *r == rate).map_or(0, |i| i as u64 + 1)
+    RATES.iter().position(|r| *r == rate).map_or(100 + rate as u64, |i| i as u64 + 1)
 }
 
 /// Net and tax of an amount the way WooCommerce splits it.
@@ -113,7 +136,7 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
             total += net + tax;
             *positive_net.entry(l.rate).or_default() += net;
             json!({
-                "id": i + 1, "name": l.name, "product_id": 100 + i, "variation_id": 0, "quantity": l.quantity,
+                "id": i + 1, "name": crate::woo_text::stored_name(&l.name), "product_id": 100 + i, "variation_id": 0, "quantity": l.quantity,
                 "tax_class": "", "sku": l.sku, "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
                 "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(l.rate, tax, dp),
                 "price": (net / Decimal::from(l.quantity)).to_string().parse::<f64>().unwrap_or(0.0), "meta_data": []
@@ -153,7 +176,11 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
         total += net + tax;
         fee_lines.push(fee);
     }
-    let tax_lines: Vec<Value> = RATES
+    let mut foreign: Vec<u32> = spec.lines.iter().map(|l| l.rate).filter(|r| !RATES.contains(r)).collect();
+    foreign.sort_unstable();
+    foreign.dedup();
+    let rates: Vec<u32> = RATES.iter().copied().chain(foreign).collect();
+    let tax_lines: Vec<Value> = rates
         .iter()
         .map(|r| {
             json!({ "id": 200 + rate_id(*r), "rate_id": rate_id(*r), "rate_code": format!("SE-MOMS-{r}"),
@@ -166,6 +193,11 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
         json!([])
     };
     let total = round(total, dp);
+    let b = &spec.buyer;
+    let meta = match &b.org_number {
+        Some(org) => json!([{ "id": 300, "key": "_billing_org_number", "value": org }]),
+        None => json!([]),
+    };
     let order = json!({
         "id": spec.id, "number": spec.id.to_string(), "status": spec.status, "currency": spec.currency,
         "prices_include_tax": spec.prices_include_tax, "date_created": "2026-11-26T18:56:26",
@@ -173,11 +205,12 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
         "total": text(total, dp), "customer_id": spec.customer_id, "customer_note": "",
         "payment_method": "stripe", "payment_method_title": "Kort",
         "date_paid_gmt": if matches!(spec.status.as_str(), "processing" | "completed") { json!("2026-11-26T17:57:00") } else { Value::Null },
-        "billing": { "first_name": "Anna", "last_name": "Andersson", "country": "SE", "email": spec.email },
-        "shipping": { "first_name": "Anna", "last_name": "Andersson", "address_1": "Sveavägen 10", "city": "Stockholm",
-                      "postcode": "113 50", "country": "SE" },
+        "billing": { "first_name": b.first_name, "last_name": b.last_name, "company": b.company, "country": "SE",
+                     "email": spec.email },
+        "shipping": { "first_name": b.first_name, "last_name": b.last_name, "company": b.company,
+                      "address_1": "Sveavägen 10", "city": "Stockholm", "postcode": "113 50", "country": "SE" },
         "line_items": items, "tax_lines": tax_lines, "shipping_lines": shipping_lines, "fee_lines": fee_lines,
-        "coupon_lines": coupon_lines, "meta_data": [], "refunds": []
+        "coupon_lines": coupon_lines, "meta_data": meta, "refunds": []
     });
     (order, total)
 }

@@ -34,6 +34,7 @@ fn spec(prices_include_tax: bool) -> OrderSpec {
         fees: vec![ExtraSpec { rate: 25, cents: 2900 }, ExtraSpec { rate: 25, cents: -5000 }],
         email: "karin.lind@example.se".into(),
         customer_id: 2,
+        buyer: Default::default(),
         modified_gmt: "2026-11-26T17:56:26".into(),
     }
 }

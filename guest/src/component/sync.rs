@@ -88,6 +88,7 @@ fn wit_report(flow: Flow, report: native::report::Report) -> Report {
         updated: report.updated,
         unchanged: report.unchanged,
         skipped: report.skipped,
+        skipped_items: report.skipped_items.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
         failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
         changes: report.changes.into_iter().map(|(item, action)| Change { item, action: action.into() }).collect(),
     }

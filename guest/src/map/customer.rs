@@ -24,24 +24,24 @@ pub fn map_customer(json: &str, settings: &Settings) -> Result<Mapped, MapError>
     let buyer = buyer(json)?;
     let mut warnings = Vec::new();
     let mut c = Map::new();
-    let company = trimmed(&buyer.billing.company);
-    let person = [trimmed(&buyer.billing.first_name), trimmed(&buyer.billing.last_name)]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    // Cleaned before choosing, so a name that is only markup (`<b></b>`) counts as none.
+    let company = clean(&trimmed(&buyer.billing.company), 1024);
+    let person = clean(&format!("{} {}", trimmed(&buyer.billing.first_name), trimmed(&buyer.billing.last_name)), 1024);
     let person = if person.is_empty() {
-        format!("{} {}", buyer.first_name.trim(), buyer.last_name.trim()).trim().to_owned()
+        clean(&format!("{} {}", buyer.first_name.trim(), buyer.last_name.trim()), 1024)
     } else {
         person
     };
-    let name = [company.clone(), person, buyer.email.clone()].into_iter().find(|s| !s.is_empty());
-    let name = name.ok_or_else(|| MapError::field("billing", "no company, name or email to name the customer by"))?;
-    put(&mut c, "Name", clean(&name, 1024));
-    put(&mut c, "Type", if company.is_empty() { "PRIVATE" } else { "COMPANY" }.into());
-    put(&mut c, "Email", clean(&buyer.email, 1024));
     let org_number = woo::meta_text(&buyer.meta, &settings.customer.org_number_meta_key);
     let vat_number = woo::meta_text(&buyer.meta, &settings.customer.vat_number_meta_key);
+    let name = [company.clone(), person, clean(&buyer.email, 1024)].into_iter().find(|s| !s.is_empty());
+    let name = name.ok_or_else(|| MapError::field("billing", "no company, name or email to name the customer by"))?;
+    // An organisation number makes a company even when `billing.company` is empty (it is
+    // often kept in order meta only); the name then comes from the billing name.
+    let is_company = !company.is_empty() || org_number.is_some();
+    put(&mut c, "Name", name);
+    put(&mut c, "Type", if is_company { "COMPANY" } else { "PRIVATE" }.into());
+    put(&mut c, "Email", clean(&buyer.email, 1024));
     put(&mut c, "OrganisationNumber", clean(org_number.as_deref().unwrap_or_default(), 30));
     put(&mut c, "VATNumber", clean(vat_number.as_deref().unwrap_or_default(), 30));
     let country = country_code(&buyer.billing.country, "billing.country", &mut warnings);
@@ -142,4 +142,37 @@ fn insert_delivery(c: &mut Map<String, Value>, shipping: &woo::Address, warnings
     put(c, "DeliveryCity", clean(&trimmed(&shipping.city), 1024));
     put(c, "DeliveryZipCode", zip(&shipping.postcode, "shipping.postcode", warnings));
     put(c, "DeliveryCountryCode", country_code(&shipping.country, "shipping.country", warnings));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapped(json: Value) -> Value {
+        map_customer(&json.to_string(), &Settings::default()).unwrap().body["Customer"].clone()
+    }
+
+    #[test]
+    fn an_organisation_number_makes_a_company_named_from_the_billing_name() {
+        let c = mapped(serde_json::json!({ "id": 7, "total": "100.00", "line_items": [], "customer_id": 3,
+            "billing": { "first_name": "Fika & Co", "last_name": "AB", "company": "", "email": "a@b.se", "country": "SE" },
+            "meta_data": [{ "key": "_billing_org_number", "value": "556677-8899" }] }));
+        assert_eq!((c["Type"].as_str(), c["Name"].as_str()), (Some("COMPANY"), Some("Fika & Co AB")));
+        assert_eq!(c["OrganisationNumber"], "556677-8899");
+    }
+
+    #[test]
+    fn names_arrive_as_text_not_html() {
+        // Exchange 85: the account's own names come back escaped, billing as typed.
+        let c = mapped(
+            serde_json::json!({ "id": 3, "email": "e@f.se", "first_name": "Fika &amp; Co", "last_name": "AB",
+            "billing": { "company": "Bröd &amp; <b>Salt</b> AB", "address_1": "Kungsgatan 5 <br>", "email": "e@f.se" } }),
+        );
+        assert_eq!(c["Name"], "Bröd & Salt AB");
+        assert_eq!(c["Address1"], "Kungsgatan 5");
+        let c =
+            mapped(serde_json::json!({ "id": 3, "email": "e@f.se", "first_name": "Fika &amp; Co", "last_name": "AB",
+            "billing": { "company": "<b></b>", "email": "e@f.se" } }));
+        assert_eq!((c["Name"].as_str(), c["Type"].as_str()), (Some("Fika & Co AB"), Some("PRIVATE")));
+    }
 }

@@ -67,25 +67,29 @@ pub fn one(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncE
     }
 }
 
+/// Decides the whole order before the first write: an order Fortnox would refuse (a VAT
+/// rate it lacks, totals that do not meet) leaves nothing behind, not even its customer.
 fn create(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
-    let customer = match customers::resolve(ctx, order)? {
-        Ok(c) => c,
-        Err(why) => return Ok(Outcome::Failed(why)),
-    };
     let settings = match rates.settings_for(ctx, order["currency"].as_str().unwrap_or_default())? {
         Ok(s) => s,
         Err(why) => return Ok(Outcome::Failed(why)),
     };
-    let number = Some(customer.number()).filter(|n| !n.is_empty());
-    let mapped = match map_order(&order.to_string(), number, &settings) {
+    let mut mapped = match map_order(&order.to_string(), None, &settings) {
         Ok(m) => m,
         Err(e) => return Ok(Outcome::Failed(e.to_string())),
     };
+    let kind = settings.order.document;
+    let customer = match customers::resolve(ctx, order)? {
+        Ok(c) => c,
+        Err(why) => return Ok(Outcome::Failed(why)),
+    };
+    if let Some(number) = Some(customer.number()).filter(|n| !n.is_empty()) {
+        mapped.body[wrapper(kind)]["CustomerNumber"] = Value::from(number);
+    }
     if ctx.dry_run {
         return Ok(Outcome::Created);
     }
-    let kind = settings.order.document;
     let key = links::order_key(id);
     mark_pending(ctx.kv, &key)?;
     let answer = api::write(ctx.net, Service::Fortnox, "POST", &ctx.fortnox(path(kind)), Some(&mapped.body))?;

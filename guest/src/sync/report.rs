@@ -1,4 +1,5 @@
-//! What a flow run did, counted per outcome, with a reason for every failure.
+//! What a flow run did, counted per outcome, with a reason for every failure and for
+//! every item skipped on purpose.
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
@@ -6,6 +7,9 @@ pub struct Report {
     pub updated: u32,
     pub unchanged: u32,
     pub skipped: u32,
+    /// (item, reason) for the skipped items that deserve a word, e.g. ("customer 1", "no
+    /// billing details"). Counted in `skipped` too.
+    pub skipped_items: Vec<(String, String)>,
     /// (item, reason), e.g. ("SKU TS-1", "WooCommerce refused: Invalid ID.").
     pub failed: Vec<(String, String)>,
     /// (item, "create" | "update") for every write made, or planned in a dry run.
@@ -37,5 +41,11 @@ impl Report {
             Outcome::Skipped => self.skipped += 1,
             Outcome::Failed(why) => self.failed.push((item.into(), why)),
         }
+    }
+
+    /// Skips `item` and says why, so the merchant sees it is meant, not lost.
+    pub fn skip(&mut self, item: impl Into<String>, reason: impl Into<String>) {
+        self.skipped += 1;
+        self.skipped_items.push((item.into(), reason.into()));
     }
 }

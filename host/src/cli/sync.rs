@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use std::sync::Arc;
 use woonox::config::Config;
 use woonox::connection::{Paths, open};
-use woonox::connector_bindings::wit_sync::{Endpoints, Flow, Report, RunOptions, SyncError};
+use woonox::connector_bindings::wit_sync::{Endpoints, Failure, Flow, Report, RunOptions, SyncError};
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
 use woonox::store::Store;
 use woonox::wit_settings::to_wit;
@@ -70,15 +70,16 @@ pub use woonox::serve::schedule::flow_name as name;
 pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     if args.json {
         for r in reports {
-            let failed: Vec<_> =
-                r.failed.iter().map(|f| serde_json::json!({ "item": f.item, "reason": f.reason })).collect();
+            let item = |f: &Failure| serde_json::json!({ "item": f.item, "reason": f.reason });
+            let failed: Vec<_> = r.failed.iter().map(item).collect();
+            let skipped_items: Vec<_> = r.skipped_items.iter().map(item).collect();
             let changes: Vec<_> =
                 r.changes.iter().map(|c| serde_json::json!({ "item": c.item, "action": c.action })).collect();
             println!(
                 "{}",
                 serde_json::json!({ "connection": args.connection, "flow": name(r.flow), "dry_run": args.dry_run,
                     "created": r.created, "updated": r.updated, "unchanged": r.unchanged, "skipped": r.skipped,
-                    "failed": failed, "changes": changes })
+                    "skipped_items": skipped_items, "failed": failed, "changes": changes })
             );
         }
         return;
@@ -101,6 +102,9 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     for r in reports {
         for f in &r.failed {
             println!("  {} {}: {}", name(r.flow), f.item, f.reason);
+        }
+        for s in &r.skipped_items {
+            println!("  {} {} skipped: {}", name(r.flow), s.item, s.reason);
         }
     }
     if args.dry_run {
