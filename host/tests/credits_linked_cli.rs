@@ -6,13 +6,9 @@
 
 mod common;
 
-use common::{connected, started, sync_json, woonox, writes};
+use common::{connected, money, started, sync_json, woonox, writes};
 use serde_json::{Value, json};
 use woonox_sim::Sim;
-
-fn money(v: &Value) -> f64 {
-    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
-}
 
 fn settings(data: &std::path::Path, text: &str) -> String {
     std::fs::create_dir_all(data).unwrap();

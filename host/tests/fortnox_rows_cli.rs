@@ -4,14 +4,10 @@
 
 mod common;
 
-use common::{connected, started, sync_json};
+use common::{connected, money, started, sync_json};
 use serde_json::{Value, json};
 use woonox_sim::Sim;
 use woonox_sim::woo_orders::{ExtraSpec, LineSpec, OrderSpec, build};
-
-fn money(v: &Value) -> f64 {
-    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
-}
 
 /// A Fortnox article of the stand-in at `vat` %.
 fn article_at(sim: &Sim, vat: u64) -> String {

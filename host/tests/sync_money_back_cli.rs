@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{connected, started, sync_json, woonox, writes};
+use common::{connected, money, started, sync_json, woonox, writes};
 use serde_json::{Value, json};
 use woonox_sim::Sim;
 
@@ -17,10 +17,6 @@ fn with_settings(data: &std::path::Path) -> String {
     let path = data.join("settings.toml");
     std::fs::write(&path, SETTINGS).unwrap();
     path.to_string_lossy().into_owned()
-}
-
-fn money(v: &Value) -> f64 {
-    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
 }
 
 /// The Fortnox invoice woonox made for a WooCommerce order (not a credit).

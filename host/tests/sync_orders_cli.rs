@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{connected, started, sync_json, woonox, writes};
+use common::{connected, money, started, sync_json, woonox, writes};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use woonox_sim::Sim;
@@ -24,10 +24,6 @@ fn fortnox_orders(sim: &Sim) -> BTreeMap<u64, Vec<Value>> {
         by_order.entry(id.parse().unwrap()).or_default().push(doc.clone());
     }
     by_order
-}
-
-fn money(v: &Value) -> f64 {
-    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
 }
 
 #[test]

@@ -107,3 +107,8 @@ pub fn sync_json(data: &Path, args: &[&str]) -> serde_json::Value {
 pub fn writes(sim: &Sim) -> usize {
     sim.log.entries().iter().filter(|e| e.is_write()).count()
 }
+
+/// A Fortnox or WooCommerce amount, sent as a number or a string.
+pub fn money(v: &serde_json::Value) -> f64 {
+    v.as_f64().or_else(|| v.as_str()?.parse().ok()).unwrap()
+}
