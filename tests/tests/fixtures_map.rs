@@ -32,7 +32,7 @@ fn real_order_with_coupon_fee_and_shipping_prices_including_vat() {
             json!({"ArticleNumber": "FNX-1002", "Description": "Kokbok Svensk Husmanskost", "OrderedQuantity": 1, "DeliveredQuantity": 1, "Price": 314.1, "VAT": 6}),
             json!({"Description": "PostNord", "OrderedQuantity": 1, "DeliveredQuantity": 1, "Price": 49, "VAT": 25}),
             json!({"Description": "Fakturaavgift", "OrderedQuantity": 1, "DeliveredQuantity": 1, "Price": 50, "VAT": 25}),
-            json!({"Description": "Rabattkod: rabatt10"}),
+            json!({"Description": "Rabattkod: rabatt10", "OrderedQuantity": 0, "DeliveredQuantity": 0}),
         ]
     );
     assert!(mapped.warnings.is_empty(), "{:?}", mapped.warnings);
@@ -61,7 +61,7 @@ fn real_guest_order_with_a_variation_and_free_shipping() {
     assert_eq!(rows[0]["Price"], json!(199)); // 159.20 + 39.80
     assert_eq!(rows[1]["ArticleNumber"], "FNX-1004");
     assert_eq!(rows[1]["Price"], json!(250)); // 200.00 + 50.00
-    assert_eq!(rows[2], json!({"Description": "Fri frakt"}));
+    assert_eq!(rows[2], json!({"Description": "Fri frakt", "OrderedQuantity": 0, "DeliveredQuantity": 0}));
     assert_eq!(rows.len(), 3);
     assert!(mapped.body["Order"].get("CustomerNumber").is_none());
 }

@@ -3,7 +3,7 @@
 //! rates of the order's positive items in proportion to their net amounts.
 
 use super::rows::round2;
-use super::vat::line_rate;
+use super::vat::{line_rate, to_fortnox_rate};
 use crate::error::MapError;
 use crate::model::woo::{TaxEntry, TaxLine};
 use rust_decimal::Decimal;
@@ -25,7 +25,9 @@ pub fn rate_parts(
 ) -> Result<Vec<RatePart>, MapError> {
     let charged: Vec<&TaxEntry> = taxes.iter().filter(|t| !t.total.unwrap_or_default().is_zero()).collect();
     let zero_rated = taxes.iter().any(|t| rate_of(t, tax_lines).is_some_and(|(rate, _)| rate.is_zero()));
-    if charged.len() <= 1 && !(zero_rated && charged.len() == 1) {
+    // One entry, or nothing charged: one rate. Several entries are a spread, even when a
+    // small share rounded to nothing.
+    if taxes.len() <= 1 || charged.is_empty() {
         return Ok(vec![(net, tax, line_rate(field, net, tax, taxes, tax_lines)?)]);
     }
     let mut shares = Vec::new();
@@ -36,25 +38,39 @@ pub fn rate_parts(
         if compound {
             return Err(compound_refusal(field));
         }
+        let vat = to_fortnox_rate(rate).ok_or_else(|| {
+            MapError::field(field, format!("tax rate {}% is not a Fortnox VAT rate (25, 12, 6 or 0)", rate.normalize()))
+        })?;
         let share_tax = round2(entry.total.unwrap_or_default());
-        shares.push((round2(share_tax * Decimal::ONE_HUNDRED / rate), share_tax, *entry));
+        shares.push((round2(share_tax * Decimal::ONE_HUNDRED / rate), share_tax, vat));
     }
-    let implied: Decimal = shares.iter().map(|(n, _, _)| n.abs()).sum();
-    if implied > net.abs() + Decimal::new(5, 2) * Decimal::from(shares.len() as u64) {
+    let implied: Decimal = shares.iter().map(|(n, _, _)| n.abs()).sum::<Decimal>();
+    if implied > net.abs() + rounding_slack(&charged, tax_lines) {
         return Err(compound_refusal(field));
     }
     let rest = net - shares.iter().map(|(n, _, _)| *n).sum::<Decimal>();
     if !zero_rated && let Some(last) = shares.last_mut() {
         last.0 += rest;
     }
-    let mut parts = Vec::new();
-    for (share_net, share_tax, entry) in shares {
-        parts.push((share_net, share_tax, line_rate(field, share_net, share_tax, &[entry.clone()], tax_lines)?));
-    }
+    // Each share's net comes from its own tax, so it agrees with its rate; the rest (and
+    // the rounding of a whole-krona store) is checked by the order's totals check.
+    let mut parts = shares;
     if zero_rated && !rest.is_zero() {
         parts.push((rest, Decimal::ZERO, 0));
     }
     Ok(parts)
+}
+
+/// How far the nets implied by rounded tax shares may exceed the line's net: half a
+/// rounding step of each share (an öre, or a krona in a store without decimals), divided
+/// by its rate, plus an öre.
+fn rounding_slack(charged: &[&TaxEntry], tax_lines: &[TaxLine]) -> Decimal {
+    let half_step = |e: &TaxEntry| Decimal::new(5, e.total.unwrap_or_default().scale().min(2) + 1);
+    let per_share = charged.iter().filter_map(|e| {
+        let (rate, _) = rate_of(e, tax_lines)?;
+        (!rate.is_zero()).then(|| half_step(e) * Decimal::ONE_HUNDRED / rate)
+    });
+    per_share.sum::<Decimal>() + Decimal::new(1, 2)
 }
 
 /// The rate of a tax entry and whether it is compound, from the order's tax lines.
@@ -85,7 +101,7 @@ mod tests {
     }
 
     fn lines() -> Vec<TaxLine> {
-        [(1, "25", false), (3, "6", false), (4, "0", false), (7, "2", true)]
+        [(1, "25", false), (2, "12", false), (3, "6", false), (4, "0", false), (7, "2", true)]
             .into_iter()
             .map(|(rate_id, rate, compound)| TaxLine {
                 rate_id,
@@ -119,6 +135,15 @@ mod tests {
     fn one_charged_rate_is_one_part() {
         let parts = rate_parts("fee", d("29.00"), d("7.25"), &[entry(1, "7.25")], &lines()).unwrap();
         assert_eq!(parts, vec![(d("29.00"), d("7.25"), 25)]);
+    }
+
+    /// A store without decimals rounds each share to a krona, so the nets implied by the
+    /// shares are coarse; that is not a compound tax.
+    #[test]
+    fn whole_krona_shares_are_not_mistaken_for_compound_taxes() {
+        let taxes = [entry(1, "-1"), entry(2, "-1")];
+        let parts = rate_parts("fee", d("-9"), d("-2"), &taxes, &lines()).unwrap();
+        assert_eq!(parts.iter().map(|p| p.0).sum::<Decimal>(), d("-9"));
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub fn line_rate(
     Ok(fortnox)
 }
 
-fn to_fortnox_rate(rate: Decimal) -> Option<u8> {
+/// The Fortnox rate equal to `rate`, if Fortnox has it.
+pub fn to_fortnox_rate(rate: Decimal) -> Option<u8> {
     FORTNOX_RATES.into_iter().find(|r| Decimal::from(*r) == rate)
 }
 
