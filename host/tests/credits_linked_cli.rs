@@ -70,7 +70,13 @@ fn paid_order(sim: &Sim, currency: &str, mixed: bool) -> Value {
 }
 
 fn skus(invoice: &Value) -> Vec<Value> {
-    invoice["InvoiceRows"].as_array().unwrap().iter().map(|r| r["ArticleNumber"].clone()).filter(|a| !a.is_null()).collect()
+    invoice["InvoiceRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ArticleNumber"].clone())
+        .filter(|a| !a.is_null())
+        .collect()
 }
 
 #[test]
@@ -103,7 +109,8 @@ fn a_booked_invoice_is_credited_by_fortnox_and_later_refunds_name_the_original()
     assert_eq!(run("refunds")["created"], 1);
     let (original, credits) = invoices_of(&sim, id);
     assert_eq!(credits.len(), 2);
-    let later = credits.iter().find(|c| c["ExternalInvoiceReference2"] == format!("woonox:woo:refund:{}", second["id"]));
+    let later =
+        credits.iter().find(|c| c["ExternalInvoiceReference2"] == format!("woonox:woo:refund:{}", second["id"]));
     let later = later.unwrap();
     let named = format!("Kreditering av faktura {}", original["DocumentNumber"].as_str().unwrap());
     assert_eq!(later["InvoiceRows"][0]["Description"], named.as_str(), "a later credit names the original");
@@ -127,7 +134,8 @@ fn a_lost_credit_answer_is_found_not_repeated() {
     let refunded = refund(&sim, id, Some(0), None);
     {
         let mut faults = sim.fortnox_faults.lock().unwrap();
-        faults.drop_only = Some(format!("/3/invoices/{}/credit", invoices_of(&sim, id).0["DocumentNumber"].as_str().unwrap()));
+        faults.drop_only =
+            Some(format!("/3/invoices/{}/credit", invoices_of(&sim, id).0["DocumentNumber"].as_str().unwrap()));
         faults.drop_after_commit = 1;
     }
     let lost = woonox(&data, &["--settings", &settings, "sync", "refunds"]);

@@ -18,7 +18,8 @@ fn article_at(sim: &Sim, vat: u64) -> String {
 /// Adds an order built WooCommerce's way (recorded exchange 78's shape: a coupon, free
 /// shipping, a plugin fee and a discount fee over a 25 % and a 12 % line).
 fn add_order(sim: &Sim, id: u64) -> Value {
-    let line = |sku: String, rate, quantity, unit_cents| LineSpec { name: sku.clone(), sku, rate, quantity, unit_cents };
+    let line =
+        |sku: String, rate, quantity, unit_cents| LineSpec { name: sku.clone(), sku, rate, quantity, unit_cents };
     let spec = OrderSpec {
         id,
         status: "processing".into(),
@@ -89,7 +90,6 @@ fn the_stand_in_refuses_an_order_row_without_a_quantity() {
     let (status, code, message) = fortnox.documents.create_order(&body, &fortnox.articles).unwrap_err();
     assert_eq!((status, code), (400, 2000108));
     assert!(message.contains("OrderedQuantity"), "{message}");
-    let with_quantity =
-        json!({ "Order": { "CustomerNumber": number, "OrderRows": [{ "Description": "Rabattkod: x", "OrderedQuantity": 0 }] } });
+    let with_quantity = json!({ "Order": { "CustomerNumber": number, "OrderRows": [{ "Description": "Rabattkod: x", "OrderedQuantity": 0 }] } });
     assert!(fortnox.documents.create_order(&with_quantity, &fortnox.articles).is_ok());
 }

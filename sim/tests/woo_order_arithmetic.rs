@@ -44,7 +44,12 @@ fn discount_fee(order: &Value) -> &Value {
 }
 
 fn taxes(fee: &Value) -> Vec<(u64, String)> {
-    fee["taxes"].as_array().unwrap().iter().map(|t| (t["id"].as_u64().unwrap(), t["total"].as_str().unwrap().into())).collect()
+    fee["taxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_u64().unwrap(), t["total"].as_str().unwrap().into()))
+        .collect()
 }
 
 fn check(recording: &str, prices_include_tax: bool) {

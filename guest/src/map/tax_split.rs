@@ -32,9 +32,9 @@ pub fn rate_parts(
     }
     let mut shares = Vec::new();
     for entry in &charged {
-        let (rate, compound) = rate_of(entry, tax_lines)
-            .filter(|(rate, _)| !rate.is_zero())
-            .ok_or_else(|| MapError::field(field, format!("tax rate id {} is not in the order's tax lines", entry.id)))?;
+        let (rate, compound) = rate_of(entry, tax_lines).filter(|(rate, _)| !rate.is_zero()).ok_or_else(|| {
+            MapError::field(field, format!("tax rate id {} is not in the order's tax lines", entry.id))
+        })?;
         if compound {
             return Err(compound_refusal(field));
         }

@@ -42,10 +42,11 @@ pub fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Res
     if recovering && let Some(number) = find_credit(ctx, &reference)? {
         return finish(ctx, order, refund_id, number).map(|_| Outcome::Created);
     }
-    let mapped = match map_refund(&refund.to_string(), &order.to_string(), original["CustomerNumber"].as_str(), ctx.settings) {
-        Ok(m) => m,
-        Err(e) => return Ok(Outcome::Failed(e.to_string())),
-    };
+    let mapped =
+        match map_refund(&refund.to_string(), &order.to_string(), original["CustomerNumber"].as_str(), ctx.settings) {
+            Ok(m) => m,
+            Err(e) => return Ok(Outcome::Failed(e.to_string())),
+        };
     if ctx.dry_run {
         return Ok(Outcome::Created);
     }
@@ -83,7 +84,8 @@ fn credit_fields(ctx: &Ctx, body: Value, original: &Value, order_id: u64, refund
     let store = &ctx.settings.store_id;
     fields.insert("ExternalInvoiceReference1".into(), json!(external_reference(store, order_id)));
     fields.insert("ExternalInvoiceReference2".into(), json!(refund_reference(store, refund_id)));
-    fields.insert("Remarks".into(), json!(format!("Kredit av faktura {number} (WooCommerce-återbetalning {refund_id})")));
+    fields
+        .insert("Remarks".into(), json!(format!("Kredit av faktura {number} (WooCommerce-återbetalning {refund_id})")));
     for key in ["Currency", "CurrencyRate", "CurrencyUnit"] {
         match original.get(key).filter(|v| !v.is_null()) {
             Some(value) => fields.insert(key.into(), value.clone()),
@@ -151,13 +153,18 @@ fn replace_rows(ctx: &Ctx, credit: &str, fields: Map<String, Value>) -> Result<R
 }
 
 /// A new credit invoice of the refunded lines, naming the invoice it credits in its text.
-fn post_linked(ctx: &Ctx, original: &Value, mut fields: Map<String, Value>) -> Result<Result<String, String>, SyncError> {
+fn post_linked(
+    ctx: &Ctx,
+    original: &Value,
+    mut fields: Map<String, Value>,
+) -> Result<Result<String, String>, SyncError> {
     let number = original["DocumentNumber"].as_str().unwrap_or_default();
     let rows = fields.entry("InvoiceRows").or_insert_with(|| json!([]));
     if let Some(rows) = rows.as_array_mut() {
         rows.insert(0, json!({ "Description": format!("Kreditering av faktura {number}"), "DeliveredQuantity": 0 }));
     }
-    let answer = api::write(ctx.net, Service::Fortnox, "POST", &ctx.fortnox("invoices"), Some(&json!({ "Invoice": fields })))?;
+    let answer =
+        api::write(ctx.net, Service::Fortnox, "POST", &ctx.fortnox("invoices"), Some(&json!({ "Invoice": fields })))?;
     Ok(answer
         .map(|a| a["Invoice"]["DocumentNumber"].as_str().unwrap_or_default().to_owned())
         .map_err(|why| format!("the credit invoice was refused: {why}")))
