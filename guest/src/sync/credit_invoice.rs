@@ -23,7 +23,6 @@ use super::refunds_flow::{RefundLink, refund_key, refund_reference};
 use super::report::Outcome;
 use super::state::{self, clear_pending, is_pending, mark_pending};
 use super::{Ctx, SyncError};
-use crate::map::order::external_reference;
 use crate::map::refund::map_refund;
 use crate::model::fortnox::reference;
 use serde_json::{Map, Value, json};
@@ -51,7 +50,7 @@ pub fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Res
         return Ok(Outcome::Created);
     }
     let order_id = order["id"].as_u64().unwrap_or(0);
-    let fields = credit_fields(ctx, mapped.body, original, order_id, refund_id);
+    let fields = credit_fields(ctx, mapped.body, original, refund_id);
     mark_pending(ctx.kv, &key)?;
     mark_pending(ctx.kv, &crediting_key(order_id))?;
     let made = match fortnox_credit(ctx, original, refund_id, recovering)? {
@@ -76,13 +75,13 @@ fn progress_key(refund_id: u64) -> String {
     format!("refund-credit:{refund_id}")
 }
 
-/// The credit's own fields: the refunded rows, the references, the remark and, for a
+/// The credit's own fields: the refunded rows (map_refund already stamps the order's
+/// `ExternalInvoiceReference1`), the refund's reference, the remark and, for a
 /// foreign currency, the original's rate (a credit reverses the sale at its own rate).
-fn credit_fields(ctx: &Ctx, body: Value, original: &Value, order_id: u64, refund_id: u64) -> Map<String, Value> {
+fn credit_fields(ctx: &Ctx, body: Value, original: &Value, refund_id: u64) -> Map<String, Value> {
     let mut fields = body["Invoice"].as_object().cloned().unwrap_or_default();
     let number = original["DocumentNumber"].as_str().unwrap_or_default();
     let store = &ctx.settings.store_id;
-    fields.insert("ExternalInvoiceReference1".into(), json!(external_reference(store, order_id)));
     fields.insert("ExternalInvoiceReference2".into(), json!(refund_reference(store, refund_id)));
     fields
         .insert("Remarks".into(), json!(format!("Kredit av faktura {number} (WooCommerce-återbetalning {refund_id})")));
