@@ -14,6 +14,7 @@ fn main() {
     for watched in ["guest/src", "guest/Cargo.toml", "tests/plugins/misbehaving", "wit", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
+    ensure_wasm_target();
     let target_root = env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace.join("target"));
     // The mapper component and the test plugin, then the connector component: the same
     // crate with another feature, so it gets a target directory of its own.
@@ -30,6 +31,27 @@ fn main() {
         assert!(wasm.exists(), "the guest build did not produce {}", wasm.display());
         println!("cargo:rustc-env={var}={}", wasm.display());
     }
+}
+
+/// rustup adds `rust-toolchain.toml`'s targets only when it installs the toolchain, never
+/// to one already there, so a fresh clone on a machine with Rust 1.95 would fail minutes
+/// later with "can't find crate for `core`". Add the target now, or stop at once saying how.
+fn ensure_wasm_target() {
+    const TARGET: &str = "wasm32-wasip2";
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success());
+    let Some(sysroot) = sysroot.map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())) else { return };
+    if sysroot.join("lib/rustlib").join(TARGET).exists() {
+        return;
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    println!("cargo:warning=adding the {TARGET} target to this toolchain (rustup target add {TARGET})");
+    let added = rustup.status().map(|s| s.success()).unwrap_or(false);
+    assert!(added, "the {TARGET} target is missing and rustup could not add it; run: rustup target add {TARGET}");
 }
 
 fn build(workspace: &Path, target_dir: &Path, packages: &[&str]) {

@@ -250,7 +250,7 @@ fn the_status_page_reads_in_a_real_browser() {
             .args(extra)
             .arg(format!("{}/", serve.base))
             .output()
-            .expect("Debian's chromium (.ci/run installs it)")
+            .expect("Debian's chromium: run the README's test command, scripts/test, which installs it")
     };
     let dom = String::from_utf8_lossy(&browser(&["--dump-dom"]).stdout).into_owned();
     for expected in
