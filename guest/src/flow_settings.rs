@@ -4,12 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 /// The fields the products flow can write.
-pub const PRODUCT_FIELDS: [&str; 8] =
-    ["name", "description", "price", "stock", "status", "ean", "weight", "dimensions"];
+pub const PRODUCT_FIELDS: [&str; 9] =
+    ["name", "description", "price", "stock", "status", "ean", "tax_class", "weight", "dimensions"];
 
 /// Written by default: what Fortnox's article list carries. The others need one more
 /// Fortnox call per changed article.
-pub const DEFAULT_PRODUCT_FIELDS: [&str; 5] = ["name", "price", "stock", "status", "ean"];
+pub const DEFAULT_PRODUCT_FIELDS: [&str; 6] = ["name", "price", "stock", "status", "ean", "tax_class"];
 
 /// Fields only the full article has (not its list item).
 pub const FULL_ARTICLE_FIELDS: [&str; 3] = ["description", "weight", "dimensions"];
@@ -57,6 +57,9 @@ pub struct FlowSettings {
     /// Credit an amount-only refund split over the order's VAT rates by their gross
     /// amounts. Default true; false refuses it when the order has several rates.
     pub split_amount_refunds: bool,
+    /// A refund made from a Fortnox credit restocks the credited items in WooCommerce.
+    /// Default false: Fortnox owns stock, and the stock flow brings the level.
+    pub restock_credited_items: bool,
     /// WordPress roles the customers flow reads. Default empty: the API's default role,
     /// `customer` (so the administrator and other staff are left out).
     pub customer_roles: Vec<String>,
@@ -77,6 +80,7 @@ impl Default for FlowSettings {
             stock_source: StockSource::Disposable,
             stock_points: Vec::new(),
             split_amount_refunds: true,
+            restock_credited_items: false,
             customer_roles: Vec::new(),
         }
     }

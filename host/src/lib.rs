@@ -9,6 +9,7 @@ pub mod connector_bindings;
 pub mod fortnox_auth;
 pub mod guest_kv;
 pub mod guest_log;
+pub mod held;
 pub mod http_hooks;
 pub mod http_policy;
 pub mod plugin;

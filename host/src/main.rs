@@ -103,6 +103,13 @@ enum Command {
         /// One JSON line per flow instead of the table.
         #[arg(long)]
         json: bool,
+        /// Try again the items these flows hold for you (a refusal said once, then left
+        /// alone), e.g. a credit WooCommerce would not refund.
+        #[arg(long, conflicts_with = "dismiss_failed")]
+        retry_failed: bool,
+        /// Leave the items these flows hold for you alone for good (you settled them by hand).
+        #[arg(long)]
+        dismiss_failed: bool,
     },
     /// Keep every connection in step: scheduled polls, webhooks, a durable queue, a status page.
     Serve {
@@ -270,7 +277,7 @@ fn run(cli: Cli) -> Result<()> {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
                 cli::check::run(&paths, &source, &connection, &settings, json).await
             }
-            Command::Sync { flows, connection, dry_run, json } => {
+            Command::Sync { flows, connection, dry_run, json, retry_failed, dismiss_failed } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
                 let mut list: Vec<Flow> = Vec::new();
                 for flow in flows.into_iter().flat_map(FlowArg::flows) {
@@ -278,7 +285,12 @@ fn run(cli: Cli) -> Result<()> {
                         list.push(flow);
                     }
                 }
-                let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json };
+                let held = match (retry_failed, dismiss_failed) {
+                    (true, _) => cli::sync::HeldAction::Retry,
+                    (_, true) => cli::sync::HeldAction::Dismiss,
+                    _ => cli::sync::HeldAction::Wait,
+                };
+                let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json, held };
                 cli::sync::run(&paths, &source, args, &settings).await
             }
             Command::Serve { bind, token } => {

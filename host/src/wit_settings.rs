@@ -56,6 +56,7 @@ fn flows(f: &native::FlowSettings) -> wit::FlowSettings {
         },
         stock_points: f.stock_points.clone(),
         split_amount_refunds: f.split_amount_refunds,
+        restock_credited_items: f.restock_credited_items,
         customer_roles: f.customer_roles.clone(),
     }
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{connected, started, sync_json, woonox, writes};
+use common::{connected, started, sync_json, sync_report, woonox, writes};
 use serde_json::{Value, json};
 use woonox_sim::Sim;
 use woonox_sim::woo_orders::{BuyerSpec, LineSpec, OrderSpec, build};
@@ -55,14 +55,6 @@ fn order_for(sim: &Sim, id: u64) -> Option<Value> {
 
 fn markup(text: &str) -> bool {
     text.contains("&amp;") || text.contains('<') || text.contains('>')
-}
-
-/// A `sync … --json` that may fail items: (exit code, the last report).
-fn sync_report(data: &std::path::Path, args: &[&str]) -> (Option<i32>, Value) {
-    let out = woonox(data, args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or(Value::Null);
-    (out.status.code(), report)
 }
 
 #[test]

@@ -189,6 +189,7 @@ fn flows(f: wit::FlowSettings) -> native::FlowSettings {
         },
         stock_points: f.stock_points,
         split_amount_refunds: f.split_amount_refunds,
+        restock_credited_items: f.restock_credited_items,
         customer_roles: f.customer_roles,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::Component;
 use super::exports::woonox::connector::sync::{
-    Change, ConnectionCheck, Endpoints, Failure, Flow, Guest, Report, RunOptions, SyncError,
+    Change, ConnectionCheck, Endpoints, Failure, FieldChange, Flow, Guest, Report, RunOptions, SyncError,
 };
 use super::mapping::settings_from;
 use super::wasi_state::{LogProgress, WasiKv};
@@ -81,6 +81,11 @@ fn with_ctx(
     f(&ctx).map_err(error)
 }
 
+fn change(c: native::report::Change) -> Change {
+    let fields = c.fields.into_iter().map(|f| FieldChange { field: f.field, old: f.old, new: f.new }).collect();
+    Change { item: c.item, action: c.action.into(), fields }
+}
+
 fn wit_report(flow: Flow, report: native::report::Report) -> Report {
     Report {
         flow,
@@ -90,6 +95,6 @@ fn wit_report(flow: Flow, report: native::report::Report) -> Report {
         skipped: report.skipped,
         skipped_items: report.skipped_items.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
         failed: report.failed.into_iter().map(|(item, reason)| Failure { item, reason }).collect(),
-        changes: report.changes.into_iter().map(|(item, action)| Change { item, action: action.into() }).collect(),
+        changes: report.changes.into_iter().map(change).collect(),
     }
 }

@@ -1,5 +1,6 @@
 //! The pure mappings: source-system JSON plus settings in, target-system JSON out.
 
+pub mod credit_refund;
 pub mod customer;
 pub mod document_total;
 pub mod order;

@@ -25,6 +25,9 @@ pub struct Article {
     pub stock_goods: bool,
     #[serde(default, deserialize_with = "lenient::decimal")]
     pub disposable_quantity: Option<Decimal>,
+    /// Percent, e.g. 12.
+    #[serde(default, rename = "VAT", deserialize_with = "lenient::decimal")]
+    pub vat: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::decimal")]
     pub quantity_in_stock: Option<Decimal>,
     /// Grams.

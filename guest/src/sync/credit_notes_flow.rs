@@ -1,7 +1,8 @@
 //! The credit-notes flow, Fortnox → WooCommerce: a Fortnox credit invoice of a linked
 //! order becomes a WooCommerce refund (`api_refund: false`: the money moved outside the
 //! gateway) with its amount and lines, exactly once. Credit invoices woonox made from
-//! WooCommerce refunds are not sent back.
+//! WooCommerce refunds are not sent back. A credit WooCommerce refuses is said once, with
+//! a note on the order, and then waits for the merchant (see [`held`]).
 
 use super::api::{self, Service};
 use super::credit_invoice::crediting_key;
@@ -9,8 +10,11 @@ use super::our_invoices::{self, OurInvoice};
 use super::refunds_flow::{RefundLink, refund_key};
 use super::report::{Outcome, Report};
 use super::state::{self, clear_pending, is_pending, mark_pending};
-use super::{Ctx, SyncError};
+use super::{Ctx, SyncError, held, order_notes};
+
+const FLOW: &str = "credit-notes";
 use crate::lenient::decimal_of;
+use crate::map::credit_refund::refund_lines;
 use crate::map::refund::FROM_FORTNOX;
 use crate::map::woo_money;
 use rust_decimal::Decimal;
@@ -25,8 +29,15 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         let ours = credit.list_item["ExternalInvoiceReference2"].as_str().is_some_and(|r| r.starts_with("woonox:"));
         // A credit woonox is still making for a refund has no reference yet: leave it.
         let in_making = is_pending(ctx.kv, &crediting_key(credit.order_id))?;
-        let outcome = if ours || in_making { Outcome::Skipped } else { one(ctx, credit)? };
-        report.add(item, outcome);
+        match held::get(ctx, FLOW, &item)? {
+            Some(h) if h.dismissed => report.add(item, Outcome::Unchanged),
+            Some(h) => report.skip(item, format!("waits for you: {}", h.reason)),
+            None if ours || in_making => report.add(item, Outcome::Skipped),
+            None => {
+                let outcome = one(ctx, credit)?;
+                report.add(item, outcome)
+            }
+        }
     }
     Ok(report)
 }
@@ -50,8 +61,7 @@ fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {
     let full = api::get(ctx.net, Service::Fortnox, &url)?.unwrap_or_default();
     let order = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{order_id}")))?.unwrap_or_default();
     let amount = decimal_of(&credit.list_item["Total"]).unwrap_or_default().abs();
-    let body = json!({ "amount": woo_money(amount), "reason": reason, "api_refund": false,
-                       "line_items": refund_lines(&full["Invoice"], &order) });
+    let body = refund_body(ctx, &full["Invoice"], &order, amount, &reason);
     mark_pending(ctx.kv, &key)?;
     let answer =
         api::write(ctx.net, Service::Woo, "POST", &ctx.woo(&format!("orders/{order_id}/refunds")), Some(&body))?;
@@ -59,12 +69,28 @@ fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {
         Ok(refund) => remember(ctx, &key, refund["id"].as_u64().unwrap_or(0)).map(|_| Outcome::Created),
         Err(why) => {
             clear_pending(ctx.kv, &key)?;
-            Ok(Outcome::Failed(format!(
-                "WooCommerce order {order_id} could not be refunded {amount} ({why}); if the order was already refunded \
-                 in WooCommerce, nothing more is needed"
-            )))
+            refused(ctx, credit, amount, &why)
         }
     }
+}
+
+/// Said once: held until the merchant retries or dismisses it, and noted on the order.
+fn refused(ctx: &Ctx, credit: &OurInvoice, amount: Decimal, why: &str) -> Result<Outcome, SyncError> {
+    let (number, order_id) = (credit.number(), credit.order_id);
+    let reason = format!(
+        "WooCommerce would not refund {amount} on order {order_id} for Fortnox credit invoice {number} ({why}). If the \
+         order is already refunded in WooCommerce, dismiss this; otherwise correct the refund or the credit, then \
+         retry (status page, or woonox sync credit-notes --retry-failed)"
+    );
+    let note = format!(
+        "woonox could not record Fortnox credit invoice {number} ({amount}) as a refund here: {why}. If this order \
+         was already refunded in WooCommerce, nothing more is needed; otherwise refund it by hand or correct the \
+         credit in Fortnox and retry in woonox."
+    );
+    held::hold(ctx, FLOW, &format!("credit invoice {number}"), &reason)?;
+    // The note is a courtesy: the hold already keeps the reason.
+    let _ = order_notes::add_once(ctx, order_id, &format!("credit-{number}"), &note)?;
+    Ok(Outcome::Failed(reason))
 }
 
 /// Links both ways: the credit to its refund, and the refund as one the refunds flow
@@ -80,30 +106,22 @@ fn remember(ctx: &Ctx, key: &str, refund_id: u64) -> Result<(), SyncError> {
 fn find_refund(ctx: &Ctx, order_id: u64, reason: &str) -> Result<Option<u64>, SyncError> {
     let refunds = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{order_id}/refunds")))?;
     let refunds = refunds.unwrap_or_default();
-    Ok(refunds.as_array().into_iter().flatten().find(|r| r["reason"] == reason).and_then(|r| r["id"].as_u64()))
+    Ok(refunds
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["reason"].as_str().is_some_and(|r| r.starts_with(reason)))
+        .and_then(|r| r["id"].as_u64()))
 }
 
-/// The credited article rows as refund lines of the order's matching lines (by SKU),
-/// amounts without VAT plus the VAT per the line's tax rate. The refund's amount is the
-/// credit's total regardless; the lines record what was returned.
-fn refund_lines(credit: &Value, order: &Value) -> Vec<Value> {
-    let included = credit["VATIncluded"] == true;
-    let rows = credit["InvoiceRows"].as_array().cloned().unwrap_or_default();
-    let lines = order["line_items"].as_array().cloned().unwrap_or_default();
-    rows.iter()
-        .filter_map(|row| {
-            let sku = row["ArticleNumber"].as_str()?;
-            let line = lines.iter().find(|l| l["sku"] == sku)?;
-            let quantity = decimal_of(&row["DeliveredQuantity"])?.abs();
-            let gross = (quantity * decimal_of(&row["Price"])?).round_dp(2);
-            let rate = decimal_of(&row["VAT"]).unwrap_or_default() / Decimal::ONE_HUNDRED;
-            let net = if included { (gross / (Decimal::ONE + rate)).round_dp(2) } else { gross };
-            let tax = if included { gross - net } else { (net * rate).round_dp(2) };
-            let tax_id = line["taxes"].as_array().and_then(|t| t.first()).map(|t| t["id"].clone());
-            let refund_tax: Vec<Value> =
-                tax_id.map(|id| json!({ "id": id, "refund_total": woo_money(tax) })).into_iter().collect();
-            Some(json!({ "id": line["id"], "quantity": quantity.trunc().to_string().parse::<i64>().unwrap_or(0),
-                         "refund_total": woo_money(net), "refund_tax": refund_tax }))
-        })
-        .collect()
+/// The refund: the credit's amount, and its rows as the order's lines (items, shipping and
+/// fees) when they all find their line; otherwise the amount alone, saying why in the
+/// reason. WooCommerce restocks refunded items unless told not to, and Fortnox owns stock.
+fn refund_body(ctx: &Ctx, credit: &Value, order: &Value, amount: Decimal, reason: &str) -> Value {
+    let (lines, reason) = match refund_lines(credit, order, ctx.settings, amount) {
+        Ok(lines) => (lines, reason.to_owned()),
+        Err(why) => (Vec::new(), format!("{reason}; amount only, {why}")),
+    };
+    json!({ "amount": woo_money(amount), "reason": reason, "api_refund": false,
+            "api_restock": ctx.settings.flows.restock_credited_items, "line_items": lines })
 }

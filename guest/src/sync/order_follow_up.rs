@@ -7,7 +7,7 @@ use super::api::{self, Service};
 use super::links::{self, OrderLink};
 use super::report::Outcome;
 use super::state::{clear_pending, is_pending, mark_pending};
-use super::{Ctx, SyncError};
+use super::{Ctx, SyncError, order_notes};
 use crate::lenient::decimal_of;
 use crate::map::fortnox_number;
 use rust_decimal::Decimal;
@@ -85,21 +85,7 @@ pub fn note(ctx: &Ctx, order: &Value, what: &str, number: &str) -> Result<Result
     if let Err(why) = api::write(ctx.net, Service::Woo, "PUT", &ctx.woo(&format!("orders/{id}")), Some(&meta))? {
         return Ok(Err(why));
     }
-    let pending = format!("note:{id}:{what}");
-    if is_pending(ctx.kv, &pending)? && has_note(ctx, id, &text)? {
-        clear_pending(ctx.kv, &pending)?;
-        return Ok(Ok(()));
-    }
-    mark_pending(ctx.kv, &pending)?;
-    let body = json!({ "note": text, "customer_note": false });
-    let result = api::write(ctx.net, Service::Woo, "POST", &ctx.woo(&format!("orders/{id}/notes")), Some(&body))?;
-    clear_pending(ctx.kv, &pending)?;
-    Ok(result.map(|_| ()))
-}
-
-fn has_note(ctx: &Ctx, id: u64, text: &str) -> Result<bool, SyncError> {
-    let notes = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{id}/notes")))?.unwrap_or_default();
-    Ok(notes.as_array().into_iter().flatten().any(|n| n["note"] == text))
+    order_notes::add_once(ctx, id, what, &text)
 }
 
 /// At the configured status, the Fortnox order becomes an invoice.

@@ -8,7 +8,7 @@ use super::cursor::Cursor;
 use super::links::{self, OrderLink};
 use super::report::{Outcome, Report};
 use super::state::{clear_pending, is_pending, mark_pending};
-use super::{Ctx, SyncError, customers, order_follow_up, woo_client};
+use super::{Ctx, SyncError, customers, order_follow_up, order_notes, woo_client};
 use crate::lenient::decimal_of;
 use crate::map::order::external_reference;
 use crate::map_order;
@@ -67,22 +67,33 @@ pub fn one(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncE
     }
 }
 
+/// The order is not in Fortnox: said on the order itself too, once per reason.
+fn refused(ctx: &Ctx, id: u64, why: String) -> Result<Outcome, SyncError> {
+    let text = format!(
+        "woonox could not send this order to Fortnox: {why}. Correct this in WooCommerce or Fortnox as the reason \
+         says; woonox tries the order again at every sync until it goes through."
+    );
+    // A refused note changes nothing for the order; the run's report has the reason too.
+    let _ = order_notes::add_once(ctx, id, "refused", &text)?;
+    Ok(Outcome::Failed(why))
+}
+
 /// Decides the whole order before the first write: an order Fortnox would refuse (a VAT
 /// rate it lacks, totals that do not meet) leaves nothing behind, not even its customer.
 fn create(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
     let settings = match rates.settings_for(ctx, order["currency"].as_str().unwrap_or_default())? {
         Ok(s) => s,
-        Err(why) => return Ok(Outcome::Failed(why)),
+        Err(why) => return refused(ctx, id, why),
     };
     let mut mapped = match map_order(&order.to_string(), None, &settings) {
         Ok(m) => m,
-        Err(e) => return Ok(Outcome::Failed(e.to_string())),
+        Err(e) => return refused(ctx, id, e.to_string()),
     };
     let kind = settings.order.document;
     let customer = match customers::resolve(ctx, order)? {
         Ok(c) => c,
-        Err(why) => return Ok(Outcome::Failed(why)),
+        Err(why) => return refused(ctx, id, why),
     };
     if let Some(number) = Some(customer.number()).filter(|n| !n.is_empty()) {
         mapped.body[wrapper(kind)]["CustomerNumber"] = Value::from(number);
@@ -97,7 +108,7 @@ fn create(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncEr
         Ok(answer) => answer[wrapper(kind)].clone(),
         Err(why) => {
             clear_pending(ctx.kv, &key)?;
-            return Ok(Outcome::Failed(why));
+            return refused(ctx, id, why);
         }
     };
     let link = link_to(kind, &document);

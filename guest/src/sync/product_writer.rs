@@ -4,14 +4,15 @@
 //! full batches go out before the end, so the calls stay at the minimum while memory stays
 //! flat whatever the catalog's size.
 
-use super::report::{Outcome, Report};
+use super::report::{FieldChange, Outcome, Report};
 use super::state;
+use super::tax_classes::{TaxClasses, product_slug};
 use super::{Ctx, SyncError, api::encode, woo_batch, woo_client};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const BATCH: usize = woo_batch::BATCH_LIMIT;
 
@@ -27,8 +28,14 @@ pub fn written(ctx: &Ctx, sku: &str) -> Result<Option<Written>, SyncError> {
     state::load(ctx.kv, &format!("product:{sku}"))
 }
 
-pub fn hash(body: &Map<String, Value>) -> String {
-    let digest = Sha256::digest(Value::Object(body.clone()).to_string().as_bytes());
+/// The hash of what is written for an article: its body and, when the tax class is kept in
+/// step, its VAT rate (the class itself is only known once the store's classes are read).
+pub fn hash(body: &Map<String, Value>, vat: Option<Decimal>) -> String {
+    let mut hashed = body.clone();
+    if let Some(vat) = vat {
+        hashed.insert("vat".into(), json!(vat.normalize().to_string()));
+    }
+    let digest = Sha256::digest(Value::Object(hashed).to_string().as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -37,11 +44,28 @@ pub struct Candidate {
     pub sku: String,
     pub body: Map<String, Value>,
     pub price: Option<Decimal>,
+    /// The article's VAT in percent, which picks the product's tax class.
+    pub vat: Option<Decimal>,
     /// Only a price changed: update an existing product, never create one.
     pub price_only: bool,
 }
 
-type Item = (Candidate, Value);
+impl Candidate {
+    /// The VAT rate that goes into the hash: only when updates keep the class in step.
+    pub fn hashed_vat(&self, ctx: &Ctx) -> Option<Decimal> {
+        self.vat.filter(|_| ctx.settings.flows.writes("tax_class"))
+    }
+}
+
+/// A body to send, and for an update what it changes.
+type Item = (Candidate, Value, Vec<FieldChange>);
+
+/// The store's product or variation holding a SKU.
+struct Found {
+    id: u64,
+    parent: Option<u64>,
+    current: Value,
+}
 
 pub struct Writer<'a> {
     ctx: &'a Ctx<'a>,
@@ -51,6 +75,8 @@ pub struct Writer<'a> {
     updates: BTreeMap<String, Vec<Item>>,
     pub report: Report,
     done: u64,
+    /// Read on first need, once per run.
+    tax_classes: Option<TaxClasses>,
 }
 
 impl<'a> Writer<'a> {
@@ -62,6 +88,7 @@ impl<'a> Writer<'a> {
             updates: BTreeMap::new(),
             report: Report::default(),
             done: 0,
+            tax_classes: None,
         }
     }
 
@@ -90,37 +117,101 @@ impl<'a> Writer<'a> {
         }
         let skus: Vec<&str> = candidates.iter().map(|c| c.sku.as_str()).collect();
         let found = woo_by_sku(self.ctx, &skus)?;
+        let parents = self.parent_classes(&found)?;
         for c in candidates {
-            let mut body = c.body.clone();
             match found.get(&c.sku) {
-                Some(&(id, parent)) => {
-                    body.insert("id".into(), json!(id));
-                    let route = match parent {
-                        Some(parent) => {
-                            body.remove("name");
-                            format!("products/{parent}/variations/batch")
-                        }
-                        None => "products/batch".to_owned(),
-                    };
-                    let held = self.updates.entry(route.clone()).or_default();
-                    held.push((c, Value::Object(body)));
-                    if held.len() == BATCH {
-                        let full = std::mem::take(held);
-                        self.send(&route, "update", full, Outcome::Updated)?;
-                    }
+                Some(f) => self.place_update(c, f, &parents)?,
+                None if c.price_only => {
+                    let sku = c.sku.clone();
+                    self.report.skip(format!("SKU {sku}"), "its price changed, but no WooCommerce product has the SKU")
                 }
-                None if c.price_only => self.report.add(format!("SKU {}", c.sku), Outcome::Skipped),
-                None => {
-                    body.insert("type".into(), json!("simple"));
-                    self.creates.push((c, Value::Object(body)));
-                    if self.creates.len() == BATCH {
-                        let full = std::mem::take(&mut self.creates);
-                        self.send("products/batch", "create", full, Outcome::Created)?;
-                    }
-                }
+                None => self.place_create(c)?,
             }
         }
         Ok(())
+    }
+
+    fn place_create(&mut self, c: Candidate) -> Result<(), SyncError> {
+        let mut body = c.body.clone();
+        match self.tax_class(&c, None)? {
+            Ok(class) => insert_class(&mut body, class),
+            Err(why) => {
+                self.report.add(format!("article {}", c.sku), Outcome::Failed(why));
+                return Ok(());
+            }
+        }
+        body.insert("type".into(), json!("simple"));
+        self.creates.push((c, Value::Object(body), Vec::new()));
+        if self.creates.len() == BATCH {
+            let full = std::mem::take(&mut self.creates);
+            self.send("products/batch", "create", full, Outcome::Created)?;
+        }
+        Ok(())
+    }
+
+    fn place_update(&mut self, c: Candidate, f: &Found, parents: &BTreeMap<u64, String>) -> Result<(), SyncError> {
+        let mut body = c.body.clone();
+        body.insert("id".into(), json!(f.id));
+        if self.ctx.settings.flows.writes("tax_class") && !c.price_only {
+            match self.tax_class(&c, f.parent.and_then(|p| parents.get(&p)))? {
+                Ok(class) => insert_class(&mut body, class),
+                Err(why) => {
+                    self.report.add(format!("article {}", c.sku), Outcome::Failed(why));
+                    return Ok(());
+                }
+            }
+        }
+        let route = match f.parent {
+            Some(parent) => {
+                body.remove("name");
+                format!("products/{parent}/variations/batch")
+            }
+            None => "products/batch".to_owned(),
+        };
+        let fields = changed_fields(&body, &f.current);
+        let held = self.updates.entry(route.clone()).or_default();
+        held.push((c, Value::Object(body), fields));
+        if held.len() == BATCH {
+            let full = std::mem::take(held);
+            self.send(&route, "update", full, Outcome::Updated)?;
+        }
+        Ok(())
+    }
+
+    /// The class for the candidate's VAT, "parent" for a variation whose parent has that
+    /// class already; `None` when the article names no VAT.
+    fn tax_class(
+        &mut self,
+        c: &Candidate,
+        parent_class: Option<&String>,
+    ) -> Result<Result<Option<String>, String>, SyncError> {
+        let Some(vat) = c.vat else { return Ok(Ok(None)) };
+        if self.tax_classes.is_none() {
+            self.tax_classes = Some(TaxClasses::load(self.ctx)?);
+        }
+        let classes = self.tax_classes.as_ref().expect("just loaded");
+        Ok(classes.class_for(vat).map(|class| match parent_class {
+            Some(p) if product_slug(p) == class => Some("parent".to_owned()),
+            _ => Some(class),
+        }))
+    }
+
+    /// The tax class of each variation's parent (one call for the batch), when updates keep
+    /// classes in step.
+    fn parent_classes(&self, found: &BTreeMap<String, Found>) -> Result<BTreeMap<u64, String>, SyncError> {
+        let ids: BTreeSet<u64> = found.values().filter_map(|f| f.parent).collect();
+        let mut classes = BTreeMap::new();
+        if ids.is_empty() || !self.ctx.settings.flows.writes("tax_class") {
+            return Ok(classes);
+        }
+        let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+        let route = format!("products?include={}", list.join(","));
+        woo_client::for_each(self.ctx.net, &self.ctx.endpoints.woocommerce, &route, |p| {
+            if let (Some(id), Some(class)) = (p["id"].as_u64(), p["tax_class"].as_str()) {
+                classes.insert(id, class.to_owned());
+            }
+        })?;
+        Ok(classes)
     }
 
     fn send(&mut self, route: &str, op: &str, items: Vec<Item>, outcome: Outcome) -> Result<(), SyncError> {
@@ -128,31 +219,65 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         if self.ctx.dry_run {
-            for (c, _) in items {
-                self.report.add(format!("article {}", c.sku), outcome.clone());
+            for (c, _, fields) in items {
+                self.record(&c, &outcome, fields);
             }
             return Ok(());
         }
-        let bodies: Vec<Value> = items.iter().map(|(_, b)| b.clone()).collect();
+        let bodies: Vec<Value> = items.iter().map(|(_, b, _)| b.clone()).collect();
         let results = woo_batch::send(self.ctx.net, &self.ctx.endpoints.woocommerce, route, op, &bodies)?;
-        for ((candidate, _), result) in items.iter().zip(results) {
+        for ((candidate, _, fields), result) in items.into_iter().zip(results) {
             self.done += 1;
             self.ctx.progress.step("products", self.done, self.done.max(self.report.changes.len() as u64 + 1));
             match result {
                 Ok(_) => {
-                    remember(self.ctx, candidate)?;
-                    self.report.add(format!("article {}", candidate.sku), outcome.clone());
+                    remember(self.ctx, &candidate)?;
+                    self.record(&candidate, &outcome, fields);
                 }
                 Err(why) => self.report.add(format!("article {}", candidate.sku), Outcome::Failed(why)),
             }
         }
         Ok(())
     }
+
+    fn record(&mut self, c: &Candidate, outcome: &Outcome, fields: Vec<FieldChange>) {
+        let item = format!("article {}", c.sku);
+        match outcome {
+            Outcome::Updated => self.report.updated(item, fields),
+            other => self.report.add(item, other.clone()),
+        }
+    }
+}
+
+fn insert_class(body: &mut Map<String, Value>, class: Option<String>) {
+    if let Some(class) = class {
+        body.insert("tax_class".into(), json!(class));
+    }
+}
+
+/// What an update body changes against the store's current product, field by field as
+/// the merchant would read them. A variation following its parent shows its class as "".
+fn changed_fields(body: &Map<String, Value>, current: &Value) -> Vec<FieldChange> {
+    let shown = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    body.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "sku" | "meta_data" | "type"))
+        .filter_map(|(k, new)| {
+            let old = &current[k.as_str()];
+            let same = old == new
+                || shown(old) == shown(new)
+                || (k == "tax_class" && new == "parent" && matches!(old.as_str(), Some("" | "parent")));
+            (!same).then(|| FieldChange { field: k.clone(), old: shown(old), new: shown(new) })
+        })
+        .collect()
 }
 
 /// WooCommerce's product or variation per SKU: (id, parent for a variation). An exact
 /// SKU search finds variations too; up to a hundred SKUs a call.
-fn woo_by_sku(ctx: &Ctx, skus: &[&str]) -> Result<BTreeMap<String, (u64, Option<u64>)>, SyncError> {
+fn woo_by_sku(ctx: &Ctx, skus: &[&str]) -> Result<BTreeMap<String, Found>, SyncError> {
     let mut found = BTreeMap::new();
     let searchable: Vec<String> = skus.iter().filter(|s| !s.contains(',')).map(|s| encode(s)).collect();
     if searchable.is_empty() {
@@ -162,7 +287,7 @@ fn woo_by_sku(ctx: &Ctx, skus: &[&str]) -> Result<BTreeMap<String, (u64, Option<
     woo_client::for_each(ctx.net, &ctx.endpoints.woocommerce, &route, |p| {
         let parent = p["parent_id"].as_u64().filter(|id| *id != 0);
         if let (Some(sku), Some(id)) = (p["sku"].as_str(), p["id"].as_u64()) {
-            found.insert(sku.to_owned(), (id, parent));
+            found.insert(sku.to_owned(), Found { id, parent, current: p.clone() });
         }
     })?;
     Ok(found)
@@ -172,7 +297,7 @@ fn remember(ctx: &Ctx, c: &Candidate) -> Result<(), SyncError> {
     let key = format!("product:{}", c.sku);
     let mut written: Written = state::load(ctx.kv, &key)?.unwrap_or_default();
     if !c.price_only {
-        written.hash = hash(&c.body);
+        written.hash = hash(&c.body, c.hashed_vat(ctx));
     }
     written.price = c.price.or(written.price);
     state::save(ctx.kv, &key, &written)

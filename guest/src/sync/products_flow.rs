@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     let started = changed_articles(ctx, &cursor, |item| {
         let sku = item["ArticleNumber"].as_str().unwrap_or_default().to_owned();
         if ctx.settings.flows.webshop_only && item["WebshopArticle"] != true && item["WebshopArticle"] != "true" {
-            writer.report.add("", Outcome::Skipped);
+            writer.report.skip(format!("article {sku}"), "not marked as a webshop article in Fortnox");
             return Ok(());
         }
         match candidate(ctx, &item, &prices)? {
@@ -112,10 +112,12 @@ fn candidate(ctx: &Ctx, item: &Value, prices: &BTreeMap<String, Decimal>) -> Res
         Err(e) => return Ok(Err(e.to_string())),
     };
     let body = only_configured(ctx, mapped.body);
-    if written(ctx, &sku)?.is_some_and(|w| w.hash == hash(&body)) {
+    let vat = decimal_of(&article["VAT"]);
+    let c = Candidate { sku, body, price, vat, price_only: false };
+    if written(ctx, &c.sku)?.is_some_and(|w| w.hash == hash(&c.body, c.hashed_vat(ctx))) {
         return Ok(Ok(None));
     }
-    Ok(Ok(Some(Candidate { sku, body, price, price_only: false })))
+    Ok(Ok(Some(c)))
 }
 
 /// The mapped body cut down to the configured fields (the SKU and meta always stay).
@@ -150,7 +152,7 @@ fn price_changes(
             let mut body = Map::new();
             body.insert("sku".into(), json!(sku));
             body.insert("regular_price".into(), woo_money(*price));
-            found.push(Candidate { sku: sku.clone(), body, price: Some(*price), price_only: true });
+            found.push(Candidate { sku: sku.clone(), body, price: Some(*price), vat: None, price_only: true });
         }
     }
     Ok(found)

@@ -12,8 +12,25 @@ pub struct Report {
     pub skipped_items: Vec<(String, String)>,
     /// (item, reason), e.g. ("SKU TS-1", "WooCommerce refused: Invalid ID.").
     pub failed: Vec<(String, String)>,
-    /// (item, "create" | "update") for every write made, or planned in a dry run.
-    pub changes: Vec<(String, &'static str)>,
+    /// Every write made, or planned in a dry run.
+    pub changes: Vec<Change>,
+}
+
+/// One write: the item, "create" or "update", and for an update what it changes where that
+/// is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub item: String,
+    pub action: &'static str,
+    pub fields: Vec<FieldChange>,
+}
+
+/// A field an update changes, as the merchant would read the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
 }
 
 /// What happened to one item.
@@ -31,16 +48,19 @@ impl Report {
         match outcome {
             Outcome::Created => {
                 self.created += 1;
-                self.changes.push((item.into(), "create"));
+                self.changes.push(Change { item: item.into(), action: "create", fields: Vec::new() });
             }
-            Outcome::Updated => {
-                self.updated += 1;
-                self.changes.push((item.into(), "update"));
-            }
+            Outcome::Updated => self.updated(item, Vec::new()),
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Skipped => self.skipped += 1,
             Outcome::Failed(why) => self.failed.push((item.into(), why)),
         }
+    }
+
+    /// An update of `item` that changes `fields`.
+    pub fn updated(&mut self, item: impl Into<String>, fields: Vec<FieldChange>) {
+        self.updated += 1;
+        self.changes.push(Change { item: item.into(), action: "update", fields });
     }
 
     /// Skips `item` and says why, so the merchant sees it is meant, not lost.

@@ -2,7 +2,7 @@
 //! where they differ (never read-modify-write), products and variations alike.
 
 use super::api::{self, Service, encode};
-use super::report::{Outcome, Report};
+use super::report::{FieldChange, Outcome, Report};
 use super::transport::Transport;
 use super::{Ctx, SyncError, fortnox_client, woo_batch, woo_client};
 use crate::flow_settings::StockSource;
@@ -36,12 +36,24 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     };
     if dry_run {
         for u in &plan.updates {
-            report.add(format!("SKU {}", u.sku), Outcome::Updated);
+            report.updated(format!("SKU {}", u.sku), stock_change(u, &woo_levels));
         }
         return Ok(report);
     }
     write(transport, &endpoints.woocommerce, &plan.updates, &mut report)?;
     Ok(report)
+}
+
+/// The level an update replaces, as the merchant reads it ("" when the store does not
+/// manage the product's stock yet).
+fn stock_change(u: &StockUpdate, woo_levels: &[WooLevel]) -> Vec<FieldChange> {
+    let old = woo_levels
+        .iter()
+        .find(|w| w.product_id == u.product_id)
+        .and_then(|w| w.quantity.filter(|_| !u.enable_manage_stock))
+        .map(|q| q.normalize().to_string())
+        .unwrap_or_default();
+    vec![FieldChange { field: "stock_quantity".into(), old, new: u.quantity.trunc().to_string() }]
 }
 
 /// With the warehouse module, the available stock summed over the configured stock

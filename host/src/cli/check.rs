@@ -6,6 +6,7 @@ use std::sync::Arc;
 use woonox::config::Config;
 use woonox::connection::{Paths, open};
 use woonox::connector_bindings::wit_sync::{Endpoints, SyncError};
+use woonox::held;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox::store::Store;
 use woonox::wit_settings::to_wit;
@@ -19,7 +20,7 @@ pub async fn run(
 ) -> Result<()> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
     let state = Arc::new(Store::open(&paths.state_file())?);
-    let opened = open(paths, &config, name, state).map_err(bad)?;
+    let opened = open(paths, &config, name, state.clone()).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let s = to_wit(settings);
@@ -33,17 +34,26 @@ pub async fn run(
         Err(SyncError::Connection(why)) => return Err(bad(why)),
         Err(SyncError::Interrupted(why) | SyncError::NotYetSupported(why)) => anyhow::bail!("{why}"),
     };
+    let waiting = held::waiting(&state.namespace(name), None)?;
     if json {
         let calls = opened.context.net.record.lock().map(|r| r.len()).unwrap_or(0);
+        let held: Vec<_> = waiting
+            .iter()
+            .map(|w| serde_json::json!({ "flow": w.held.flow, "item": w.held.item, "reason": w.held.reason }))
+            .collect();
         println!(
             "{}",
             serde_json::json!({ "connection": name, "fortnox_articles": counts.fortnox_articles,
-                                "woocommerce_products": counts.woocommerce_products, "api_calls": calls })
+                                "woocommerce_products": counts.woocommerce_products, "api_calls": calls,
+                                "waiting_for_you": held })
         );
     } else {
         println!("Connection {name:?} works.");
         println!("  Fortnox      {:>7} articles   ({})", counts.fortnox_articles, opened.fortnox_api);
         println!("  WooCommerce  {:>7} products   ({})", counts.woocommerce_products, opened.store_url);
+    }
+    if !waiting.is_empty() {
+        anyhow::bail!("{}", super::sync::waiting_message(&waiting));
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! the flows that bring that back, and finally runs everything again to show that a
 //! second pass writes nothing.
 
-use super::sync::{SyncArgs, flows, print};
+use super::sync::{HeldAction, SyncArgs, flows, print};
 use anyhow::Result;
 use woonox::connection::Paths;
 use woonox::connector_bindings::wit_sync::{Flow, Report};
@@ -72,7 +72,8 @@ fn demo_settings() -> Settings {
 }
 
 async fn pass(demo: &Paths, source: &Source, settings: &Settings, list: &[Flow]) -> Result<Vec<Report>> {
-    let args = SyncArgs { connection: CONNECTION, flows: list.to_vec(), dry_run: false, json: false };
+    let args =
+        SyncArgs { connection: CONNECTION, flows: list.to_vec(), dry_run: false, json: false, held: HeldAction::Wait };
     let reports = flows(demo, source, &args, settings).await?;
     print(&reports, &args);
     Ok(reports)

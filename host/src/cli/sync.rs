@@ -6,7 +6,8 @@ use anyhow::{Result, bail};
 use std::sync::Arc;
 use woonox::config::Config;
 use woonox::connection::{Paths, open};
-use woonox::connector_bindings::wit_sync::{Endpoints, Failure, Flow, Report, RunOptions, SyncError};
+use woonox::connector_bindings::wit_sync::{Change, Endpoints, Failure, Flow, Report, RunOptions, SyncError};
+use woonox::held;
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
 use woonox::store::Store;
 use woonox::wit_settings::to_wit;
@@ -16,16 +17,61 @@ pub struct SyncArgs<'a> {
     pub flows: Vec<Flow>,
     pub dry_run: bool,
     pub json: bool,
+    /// What to do first with the items the flows hold for the merchant.
+    pub held: HeldAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldAction {
+    Wait,
+    Retry,
+    Dismiss,
 }
 
 pub async fn run(paths: &Paths, source: &Source, args: SyncArgs<'_>, settings: &woonox_guest::Settings) -> Result<()> {
+    let state = Arc::new(Store::open(&paths.state_file())?);
+    settle_held(&state, &args)?;
     let reports = flows(paths, source, &args, settings).await?;
     print(&reports, &args);
     let failed: usize = reports.iter().map(|r| r.failed.len()).sum();
     if failed > 0 {
         bail!("{failed} item(s) failed; the reasons are listed above");
     }
+    let waiting = held::waiting(&state.namespace(args.connection), None)?;
+    if !waiting.is_empty() {
+        bail!("{}", waiting_message(&waiting));
+    }
     Ok(())
+}
+
+/// Retries or dismisses the held items of the flows about to run.
+fn settle_held(state: &Store, args: &SyncArgs<'_>) -> Result<()> {
+    if args.held == HeldAction::Wait || args.dry_run {
+        return Ok(());
+    }
+    let ns = state.namespace(args.connection);
+    for flow in &args.flows {
+        for item in held::waiting(&ns, Some(name(*flow)))? {
+            match args.held {
+                HeldAction::Retry => held::retry(&ns, &item.key)?,
+                _ => held::dismiss(&ns, &item.key)?,
+            };
+        }
+    }
+    Ok(())
+}
+
+/// The items waiting for the merchant, and the two ways out.
+pub fn waiting_message(waiting: &[held::HeldItem]) -> String {
+    let mut text = format!("{} item(s) wait for you:", waiting.len());
+    for w in waiting {
+        text.push_str(&format!("\n  {} {}: {}", w.held.flow, w.held.item, w.held.reason));
+    }
+    text.push_str(
+        "\nOnce settled, run the flow with --retry-failed to try again, or --dismiss-failed to leave them alone \
+         (or use the status page's buttons).",
+    );
+    text
 }
 
 /// Runs `args.flows` in order, with a progress bar unless the output is JSON. Stops at the
@@ -73,8 +119,7 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
             let item = |f: &Failure| serde_json::json!({ "item": f.item, "reason": f.reason });
             let failed: Vec<_> = r.failed.iter().map(item).collect();
             let skipped_items: Vec<_> = r.skipped_items.iter().map(item).collect();
-            let changes: Vec<_> =
-                r.changes.iter().map(|c| serde_json::json!({ "item": c.item, "action": c.action })).collect();
+            let changes: Vec<_> = r.changes.iter().map(change_json).collect();
             println!(
                 "{}",
                 serde_json::json!({ "connection": args.connection, "flow": name(r.flow), "dry_run": args.dry_run,
@@ -103,8 +148,11 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
         for f in &r.failed {
             println!("  {} {}: {}", name(r.flow), f.item, f.reason);
         }
-        for s in &r.skipped_items {
+        for s in r.skipped_items.iter().take(SHOWN) {
             println!("  {} {} skipped: {}", name(r.flow), s.item, s.reason);
+        }
+        if r.skipped_items.len() > SHOWN {
+            println!("  {} … and {} more skipped (--json lists them all)", name(r.flow), r.skipped_items.len() - SHOWN);
         }
     }
     if args.dry_run {
@@ -112,16 +160,32 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     }
 }
 
-/// What a dry run would write, a few lines per flow (`--json` lists every one).
+/// Lines of a kind shown per flow in the table; `--json` lists every one.
+const SHOWN: usize = 10;
+
+fn change_json(c: &Change) -> serde_json::Value {
+    let fields: Vec<_> =
+        c.fields.iter().map(|f| serde_json::json!({ "field": f.field, "old": f.old, "new": f.new })).collect();
+    serde_json::json!({ "item": c.item, "action": c.action, "fields": fields })
+}
+
+/// What a dry run would write, a few lines per flow, each update with what it changes.
 fn print_planned(reports: &[Report]) {
-    const SHOWN: usize = 10;
     for r in reports.iter().filter(|r| !r.changes.is_empty()) {
         println!("\n{} would write:", name(r.flow));
         for c in r.changes.iter().take(SHOWN) {
             println!("  {} {}", c.action, c.item);
+            for f in &c.fields {
+                println!("      {}: {} → {}", f.field, shown(&f.old), shown(&f.new));
+            }
         }
         if r.changes.len() > SHOWN {
             println!("  … and {} more (--json lists them all)", r.changes.len() - SHOWN);
         }
     }
+}
+
+/// A value as the table shows it; an empty one visibly so.
+fn shown(value: &str) -> &str {
+    if value.is_empty() { "(empty)" } else { value }
 }

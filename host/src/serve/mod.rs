@@ -105,6 +105,7 @@ fn router(shared: Arc<Shared>) -> axum::Router {
         .route("/", get(status_page::page))
         .route("/retry/{connection}/{id}", post(status_page::retry))
         .route("/run/{connection}/{flow}", post(status_page::run_now))
+        .route("/held/{connection}/{action}", post(status_page::held_action))
         .route("/metrics", get(metrics::page))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/hooks/woocommerce/{connection}", post(webhooks::woocommerce))

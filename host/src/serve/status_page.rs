@@ -5,8 +5,9 @@
 
 use super::Shared;
 use super::schedule::flow_by_name;
+use crate::held::{self, HeldItem};
 use crate::queue::{Job, Run};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
@@ -58,7 +59,9 @@ pub async fn page(
         let dead = shared.store.dead(name).unwrap_or_default();
         let depth = shared.store.depth(name).unwrap_or(0);
         let trouble = worker.trouble.lock().map(|t| t.clone()).unwrap_or_default();
+        let waiting = held::waiting(&shared.store.namespace(name), None).unwrap_or_default();
         connection_section(&mut html, name, (&runs, &dead, depth, trouble.as_deref()), &token);
+        held_section(&mut html, name, &waiting, &token);
     }
     html.push_str("</body></html>");
     Html(html).into_response()
@@ -115,6 +118,68 @@ fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64
         }
         html.push_str("</table>");
     }
+}
+
+/// Items a flow holds for the merchant, each with Retry and Dismiss.
+fn held_section(html: &mut String, name: &str, waiting: &[HeldItem], token: &str) {
+    if waiting.is_empty() {
+        return;
+    }
+    let name_html = escape(name);
+    let _ = write!(
+        html,
+        "<h3 class=bad>{} item(s) wait for you</h3><p>Each was refused once and is not tried again until you say so. \
+         Retry once you have corrected it; Dismiss once you have settled it by hand.</p>\
+         <table><tr><th>flow</th><th>item</th><th>what happened, what to do</th><th></th></tr>",
+        waiting.len()
+    );
+    for w in waiting {
+        let button = |action: &str, label: &str| {
+            format!(
+                "<form method=post action=\"/held/{name_html}/{action}{token}\"><input type=hidden name=key value=\"{}\">\
+                 <button>{label}</button></form>",
+                escape(&w.key)
+            )
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
+            escape(&w.held.flow),
+            escape(&w.held.item),
+            escape(&w.held.reason),
+            button("retry", "Retry"),
+            button("dismiss", "Dismiss")
+        );
+    }
+    html.push_str("</table>");
+}
+
+/// Retry (forget the hold and run the flow) or dismiss a held item.
+pub async fn held_action(
+    State(shared): State<Arc<Shared>>,
+    Path((connection, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if !allowed(&shared, &headers, &query) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let (Some(worker), Some(key)) = (shared.connections.get(&connection), form.get("key")) else {
+        return back(&query);
+    };
+    let ns = shared.store.namespace(&connection);
+    let flow = held::waiting(&ns, None).ok().and_then(|w| w.into_iter().find(|w| &w.key == key)).map(|w| w.held.flow);
+    match (action.as_str(), flow) {
+        ("retry", Some(flow)) if held::retry(&ns, key).unwrap_or(false) => {
+            if shared.store.enqueue_flow(&connection, &flow).is_ok() {
+                worker.wake.notify_one();
+            }
+        }
+        ("dismiss", Some(_)) => drop(held::dismiss(&ns, key)),
+        _ => {}
+    }
+    back(&query)
 }
 
 pub async fn retry(

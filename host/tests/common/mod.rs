@@ -103,6 +103,14 @@ pub fn sync_json(data: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
 }
 
+/// A `sync … --json` that may fail items: (exit code, the last report).
+pub fn sync_report(data: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = woonox(data, args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), report)
+}
+
 /// Write calls (anything but GET) the stand-ins served since the log was cleared.
 pub fn writes(sim: &Sim) -> usize {
     sim.log.entries().iter().filter(|e| e.is_write()).count()

@@ -1,0 +1,142 @@
+//! What the merchant sees on the WooCommerce side, through the binary against the
+//! stand-ins: products get the tax class of their article's VAT; a Fortnox credit comes
+//! back as a refund whose lines (shipping and fees too) add up to its amount, without
+//! restocking; a refund WooCommerce refuses is said once, noted on the order, and waits
+//! for the merchant; a refused order is explained on the order; a dry run shows what each
+//! update changes.
+
+mod common;
+
+use common::{connected, started, sync_json, sync_report, woonox, writes};
+use serde_json::Value;
+use woonox_sim::Sim;
+
+const INVOICES: &str = "[order]\ndocument = \"invoice\"\n";
+
+fn settings_file(data: &std::path::Path, text: &str) -> String {
+    std::fs::create_dir_all(data).unwrap();
+    let path = data.join("settings.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn notes(sim: &Sim, order_id: u64) -> Vec<String> {
+    let woo = sim.woo.lock().unwrap();
+    let notes = woo.writes.notes.get(&order_id).cloned().unwrap_or_default();
+    notes.iter().map(|n| n["note"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// The number of the Fortnox invoice woonox made for a WooCommerce order.
+fn invoice_number(sim: &Sim, order_id: u64) -> u64 {
+    let reference = format!("woonox:woo:{order_id}");
+    let fortnox = sim.fortnox.lock().unwrap();
+    let invoice = fortnox.documents.invoices.values().find(|i| i["ExternalInvoiceReference1"] == reference.as_str());
+    invoice.unwrap()["DocumentNumber"].as_str().unwrap().parse().unwrap()
+}
+
+/// The accountant books the invoice and credits it whole.
+fn credit_in_fortnox(sim: &Sim, invoice: u64) {
+    let mut fortnox = sim.fortnox.lock().unwrap();
+    fortnox.documents.invoice_action(invoice, "bookkeep").unwrap();
+    fortnox.documents.invoice_action(invoice, "credit").unwrap();
+}
+
+fn refund_attempts(sim: &Sim) -> usize {
+    sim.log.entries().iter().filter(|e| e.is_write() && e.path.ends_with("/refunds")).count()
+}
+
+#[test]
+fn a_refused_credit_is_said_once_then_waits_for_the_merchant() {
+    let (_rt, sim) = started(40);
+    let data = connected("held-credit", &sim);
+    let settings: &'static str = settings_file(&data, INVOICES).leak();
+    let with = |args: &[&'static str]| -> Vec<&'static str> { [&["--settings", settings][..], args].concat() };
+    sync_json(&data, &with(&["sync", "orders", "--json"]));
+    let order_id = sim.woo.lock().unwrap().orders[0]["id"].as_u64().unwrap();
+    // The order is refunded in WooCommerce by hand, and the accountant also credits it.
+    {
+        let mut woo = sim.woo.lock().unwrap();
+        let state = &mut *woo;
+        let total = state.orders.iter().find(|o| o["id"] == order_id).unwrap()["total"].clone();
+        let body = serde_json::json!({ "amount": total, "api_refund": false, "line_items": [] });
+        state.writes.refund(&mut state.orders, order_id, &body).unwrap();
+    }
+    credit_in_fortnox(&sim, invoice_number(&sim, order_id));
+
+    let (code, report) = sync_report(&data, &with(&["sync", "credit-notes", "--json"]));
+    assert_eq!(code, Some(1), "{report}");
+    let reason = report["failed"][0]["reason"].as_str().unwrap_or_default().to_owned();
+    assert!(reason.contains("dismiss") && reason.contains("--retry-failed"), "says what to do: {reason}");
+    let noted = notes(&sim, order_id).into_iter().filter(|n| n.contains("could not record Fortnox credit")).count();
+    assert_eq!(noted, 1, "a private note on the order says what happened");
+
+    // It waits: no second attempt, no second note, but still needs attention.
+    sim.log.clear();
+    let out = woonox(&data, &with(&["sync", "credit-notes"]));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("wait for you") && stderr.contains("--dismiss-failed"), "{stderr}");
+    assert_eq!(writes(&sim), 0, "a held credit is not tried again");
+    let check = woonox(&data, &with(&["check"]));
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stderr).contains("credit invoice"), "check lists it");
+
+    // Asked to, it tries again (and is refused again, without a second note).
+    let (code, _) = sync_report(&data, &with(&["sync", "credit-notes", "--retry-failed", "--json"]));
+    assert_eq!(code, Some(1));
+    assert_eq!(refund_attempts(&sim), 1, "--retry-failed tries it once more");
+    assert_eq!(notes(&sim, order_id).iter().filter(|n| n.contains("could not record")).count(), 1);
+
+    // Dismissed, it is left alone for good.
+    sim.log.clear();
+    let (code, report) = sync_report(&data, &with(&["sync", "credit-notes", "--dismiss-failed", "--json"]));
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(writes(&sim), 0);
+    assert_eq!(woonox(&data, &with(&["check"])).status.code(), Some(0));
+}
+
+#[test]
+fn a_refused_order_is_explained_on_the_order_once_per_reason() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = woonox_sim::SimConfig { articles: 40, orders: Some(1), refused_orders: 1, ..Default::default() };
+    let sim = rt.block_on(Sim::start(config)).unwrap();
+    let data = connected("refused-noted", &sim);
+    for _ in 0..2 {
+        let (code, _) = sync_report(&data, &["sync", "orders", "--json"]);
+        assert_eq!(code, Some(1));
+    }
+    let notes = notes(&sim, 9000);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("could not send this order to Fortnox") && notes[0].contains("19%"), "{}", notes[0]);
+    let private = sim.woo.lock().unwrap().writes.notes[&9000][0]["customer_note"].clone();
+    assert_eq!(private, false, "the buyer never sees it");
+}
+
+#[test]
+fn a_dry_run_shows_each_changed_field() {
+    let (_rt, sim) = started(40);
+    let data = connected("dry-diff", &sim);
+    sync_json(&data, &["sync", "products", "--json"]);
+    let sku = sim.woo.lock().unwrap().products.iter().find(|p| p["type"] == "simple").unwrap()["sku"].clone();
+    let sku = sku.as_str().unwrap().to_owned();
+    let old =
+        sim.woo.lock().unwrap().products.iter().find(|p| p["sku"] == sku.as_str()).unwrap()["regular_price"].clone();
+    sim.fortnox.lock().unwrap().set_price(&sku, 1234.5);
+    sim.log.clear();
+    let report = sync_json(&data, &["sync", "products", "--dry-run", "--json"]);
+    assert_eq!(writes(&sim), 0);
+    let change = report["changes"].as_array().unwrap().iter().find(|c| c["item"] == format!("article {sku}"));
+    let fields = change.unwrap_or_else(|| panic!("{report}"))["fields"].clone();
+    let price = fields.as_array().unwrap().iter().find(|f| f["field"] == "regular_price").cloned();
+    assert_eq!(price, Some(serde_json::json!({ "field": "regular_price", "old": old, "new": "1234.50" })), "{fields}");
+    assert_eq!(fields.as_array().unwrap().len(), 1, "only what changes: {fields}");
+    let table = woonox(&data, &["sync", "products", "--dry-run"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains(&format!("regular_price: {} → 1234.50", old.as_str().unwrap())), "{text}");
+}
+
+/// The first order with shipping, as the store holds it.
+fn order_with_shipping(sim: &Sim) -> Value {
+    let woo = sim.woo.lock().unwrap();
+    woo.orders.iter().find(|o| o["shipping_lines"].as_array().is_some_and(|s| !s.is_empty())).unwrap().clone()
+}
