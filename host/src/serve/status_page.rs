@@ -171,10 +171,10 @@ pub async fn held_action(
     let ns = shared.store.namespace(&connection);
     let flow = held::waiting(&ns, None).ok().and_then(|w| w.into_iter().find(|w| &w.key == key)).map(|w| w.held.flow);
     match (action.as_str(), flow) {
-        ("retry", Some(flow)) if held::retry(&ns, key).unwrap_or(false) => {
-            if shared.store.enqueue_flow(&connection, &flow).is_ok() {
-                worker.wake.notify_one();
-            }
+        ("retry", Some(flow))
+            if held::retry(&ns, key).unwrap_or(false) && shared.store.enqueue_flow(&connection, &flow).is_ok() =>
+        {
+            worker.wake.notify_one()
         }
         ("dismiss", Some(_)) => drop(held::dismiss(&ns, key)),
         _ => {}
