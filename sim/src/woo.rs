@@ -6,6 +6,7 @@
 
 use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
 use crate::seed::Item;
+use crate::woo_order_routes as orders;
 use crate::woo_products::{
     batch_products, batch_variations, create_product, create_variation, get_product, get_variation, list_products,
     list_variations, update_product, update_variation,
@@ -30,7 +31,11 @@ pub struct State {
     pub extra: crate::woo_catalog_extra::Extra,
     /// The store's settings (tax and general), as `/settings` shows them.
     pub settings: crate::woo_taxes::Settings,
+    /// Coupons made through the API (`POST /coupons`).
+    pub coupons: Vec<Value>,
     next_id: u64,
+    /// Order item ids (lines, shipping, fees, tax lines, coupons, meta): one sequence.
+    pub(crate) next_item: u64,
     nonces: HashMap<(String, String), Instant>,
 }
 
@@ -58,6 +63,8 @@ impl State {
             writes: Default::default(),
             extra: crate::woo_catalog_extra::Extra::seeded(),
             settings: Default::default(),
+            coupons: Vec::new(),
+            next_item: 0,
             nonces: HashMap::new(),
         };
         state.seed_refunds(refunds);
@@ -137,7 +144,7 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products", get(list_products).post(create_product))
         .route("/wp-json/wc/v3/products/batch", post(batch_products))
         .route("/wp-json/wc/v3/products/{id}", get(get_product).put(update_product))
-        .route("/wp-json/wc/v3/orders", get(list_orders))
+        .route("/wp-json/wc/v3/orders", get(orders::list_orders).post(orders::create_order))
         .route(
             "/wp-json/wc/v3/customers",
             get(crate::woo_customers::list_customers).post(crate::woo_customers::create_customer),
@@ -147,9 +154,12 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products/{id}/variations/{vid}", get(get_variation).put(update_variation))
         .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
         .route("/wp-json/wc/v3/webhooks/{id}", get(get_webhook).put(update_webhook))
-        .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
-        .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
-        .route("/wp-json/wc/v3/orders/{id}/refunds", get(list_refunds).post(add_refund))
+        .route("/wp-json/wc/v3/orders/{id}", get(orders::get_order).put(orders::update_order))
+        .route("/wp-json/wc/v3/orders/{id}/notes", get(orders::list_notes).post(orders::add_note))
+        .route("/wp-json/wc/v3/orders/{id}/refunds", get(orders::list_refunds).post(orders::add_refund))
+        .route("/wp-json/wc/v3/refunds", get(orders::all_refunds))
+        .route("/wp-json/wc/v3/coupons", post(orders::create_coupon))
+        .route("/wp-json/wc/v3/system_status", get(crate::woo_taxes::routes::system_status))
         .route("/wp-json/wc/v3/settings/{group}", get(crate::woo_taxes::routes::settings_group))
         .route("/wp-json/wc/v3/settings/{group}/{id}", axum::routing::put(crate::woo_taxes::routes::set_setting))
         .route("/wp-json/wc/v3/taxes/classes", get(crate::woo_taxes::routes::tax_classes))
@@ -232,33 +242,6 @@ fn authenticate(ctx: &Ctx, request: &Request) -> Result<(), Response> {
     Ok(())
 }
 
-async fn list_orders(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    list(&ctx, &request, |s, param| {
-        let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
-        // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
-        let after = param("modified_after");
-        let mut orders: Vec<Value> = s
-            .orders
-            .iter()
-            .filter(|o| {
-                statuses.as_ref().is_none_or(|list| list.iter().any(|st| st == "any" || o["status"] == st.as_str()))
-            })
-            .filter(|o| after.as_ref().is_none_or(|a| o["date_modified_gmt"].as_str().unwrap_or("") > a.as_str()))
-            .cloned()
-            .collect();
-        if param("orderby").as_deref() == Some("modified") {
-            orders.sort_by(|a, b| {
-                (a["date_modified_gmt"].as_str(), a["id"].as_u64())
-                    .cmp(&(b["date_modified_gmt"].as_str(), b["id"].as_u64()))
-            });
-        }
-        if param("order").as_deref() != Some("asc") {
-            orders.reverse();
-        }
-        orders
-    })
-}
-
 pub(crate) type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
@@ -273,10 +256,12 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
     let per_page: i64 = param("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
     let page: i64 = param("page").and_then(|v| v.parse().ok()).unwrap_or(1);
     if !(1..=100).contains(&per_page) {
+        let bounds = "per_page must be between 1 (inclusive) and 100 (inclusive)";
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
-                         "data": { "status": 400, "params": { "per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)" } } })),
+                         "data": { "status": 400, "params": { "per_page": bounds },
+                                   "details": { "per_page": { "code": "rest_out_of_bounds", "message": bounds, "data": null } } } })),
         )
             .into_response();
     }
@@ -340,49 +325,6 @@ pub(crate) async fn handle(
     }
 }
 
-fn order_missing() -> crate::woo_order_writes::WooRefusal {
-    (404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.".into(), json!({ "status": 404 }))
-}
-
-async fn get_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| {
-        s.orders.iter().find(|o| o["id"] == id).map(|o| (StatusCode::OK, o.clone())).ok_or_else(order_missing)
-    })
-    .await
-}
-
-async fn update_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.update(orders, id, &body).map(|o| (StatusCode::OK, o))
-    })
-    .await
-}
-
-async fn add_note(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.add_note(orders, id, &body).map(|n| (StatusCode::CREATED, n))
-    })
-    .await
-}
-
-async fn list_notes(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.notes.get(&id))))).await
-}
-
-async fn add_refund(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.refund(orders, id, &body).map(|r| (StatusCode::CREATED, r))
-    })
-    .await
-}
-
-async fn list_refunds(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.refunds.get(&id))))).await
-}
-
 async fn list_webhooks(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
     let home = lock(&ctx.home_url).clone();
     list(&ctx, &request, |s, _| s.extra.list_webhooks(&home))
@@ -413,9 +355,4 @@ async fn get_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, 
 async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
     let home = lock(&ctx.home_url).clone();
     handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body, &home).map(|h| (StatusCode::OK, h))).await
-}
-
-/// A list as WooCommerce answers it: newest first.
-fn newest_first(items: Option<&Vec<Value>>) -> Value {
-    Value::Array(items.into_iter().flatten().rev().cloned().collect())
 }

@@ -161,6 +161,16 @@ pub(crate) mod routes {
         .await
     }
 
+    /// `GET /system_status`, as the store reported it (exchange 01), with this home URL.
+    pub async fn system_status(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
+        let home = home(&ctx);
+        handle(&ctx, request, |_, _| {
+            let text = include_str!("woo_system_status.json").replace("{home}", &home);
+            Ok((StatusCode::OK, serde_json::from_str(&text).expect("system status JSON")))
+        })
+        .await
+    }
+
     pub async fn tax_classes(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
         let home = home(&ctx);
         list(&ctx, &request, |_, _| super::classes(&home).as_array().cloned().unwrap_or_default())

@@ -123,7 +123,9 @@ impl Replay {
         if answer.status == 201 || path.ends_with("/batch") {
             learn_ids(&mut self.ids, &path, &ex.response()["body"], &answer.body);
         }
-        let kind = if path.contains("/customers") {
+        let kind = if path.contains("/notes") {
+            None
+        } else if path.contains("/customers") {
             Some(Kind::User)
         } else if path.contains("/webhooks") {
             Some(Kind::Hook)

@@ -17,7 +17,6 @@ pub const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/specs/w
 
 pub struct Exchange {
     pub n: u32,
-    pub name: String,
     pub raw: Value,
 }
 
@@ -48,7 +47,7 @@ pub fn load_all() -> Vec<Exchange> {
         .into_iter()
         .map(|name| {
             let text = std::fs::read_to_string(format!("{DIR}/{name}")).expect("readable recording");
-            Exchange { n: name[..2].parse().expect("numbered"), raw: serde_json::from_str(&text).expect("JSON"), name }
+            Exchange { n: name[..2].parse().expect("numbered"), raw: serde_json::from_str(&text).expect("JSON") }
         })
         .collect()
 }
