@@ -19,20 +19,23 @@ use woonox_sim::{Sim, SimConfig, woo};
 /// stand-in behave like the real store instead.
 const EXCEPTIONS: &[(u32, &str)] = &[
     (5, "probe only, not a client pattern: a rest_route URL carrying `wp-json/wc/` in another parameter"),
-    (70, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (71, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (72, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (73, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (74, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (75, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (76, "needs the HTTPS stand-in (branch tls-webhooks)"),
-    (77, "needs the HTTPS stand-in (branch tls-webhooks)"),
+    (72, "Basic auth with a wrong secret over HTTPS: needs the HTTPS stand-in (branch tls-webhooks)"),
+    (73, "Basic auth with an unknown key over HTTPS: needs the HTTPS stand-in (branch tls-webhooks)"),
+    (76, "OAuth over HTTPS signed with an http:// base URL: needs the HTTPS stand-in (branch tls-webhooks)"),
+    (77, "over HTTPS (needs the HTTPS stand-in, branch tls-webhooks), and the recorder trimmed the body"),
 ];
+
+/// Exchanges whose authentication needs the HTTPS stand-in (branch tls-webhooks): Basic
+/// auth, query-string keys, OAuth with an https base URL. Their answer does not depend on
+/// how the request was authenticated, so they are replayed over HTTP with OAuth and the
+/// answer (status, paging, body) is checked; the HTTPS part is not.
+const AUTH_SUBSTITUTED: &[u32] = &[70, 71, 74, 75];
 
 #[test]
 fn every_exception_says_why() {
     for (n, why) in EXCEPTIONS {
         assert!(why.len() > 20, "exchange {n} needs a reason");
+        assert!(!AUTH_SUBSTITUTED.contains(n), "exchange {n} is listed twice");
     }
 }
 
@@ -110,7 +113,7 @@ impl Replay {
     /// Replays one exchange and answers what differs from the recording.
     fn exchange(&mut self, ex: &Exchange) -> Vec<String> {
         match ex.n {
-            5 | 70..=77 => return vec!["not replayed".into()],
+            5 | 72 | 73 | 76 | 77 => return vec!["not replayed".into()],
             68 => return self.hooks.check_ping(ex, &self.ids),
             69 => return self.hooks.check_delivery(ex),
             _ => {}
@@ -176,7 +179,7 @@ impl Replay {
             .as_object()
             .into_iter()
             .flatten()
-            .filter(|(k, _)| !k.starts_with("oauth_"))
+            .filter(|(k, _)| !k.starts_with("oauth_") && !k.starts_with("consumer_"))
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
             .collect();
         if query.is_empty()
@@ -220,6 +223,7 @@ impl Replay {
             12 => s.key = "ck_0000000000000000000000000000000000000000".into(),
             13 => s.omit = Some("oauth_nonce"),
             14 => return None,
+            n if AUTH_SUBSTITUTED.contains(&n) => return Some(Signing::fresh("HMAC-SHA256", false)),
             _ => {}
         }
         Some(s)
