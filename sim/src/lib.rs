@@ -18,8 +18,15 @@ pub mod seed;
 pub mod webhooks;
 pub mod woo;
 pub mod woo_catalog_extra;
+pub mod woo_customers;
+pub mod woo_order_create;
+pub mod woo_order_routes;
+pub mod woo_order_view;
 pub mod woo_order_writes;
 pub mod woo_orders;
+pub mod woo_product_view;
+pub mod woo_products;
+pub mod woo_taxes;
 pub mod woo_text;
 
 use std::net::SocketAddr;

@@ -6,6 +6,11 @@
 
 use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
 use crate::seed::Item;
+use crate::woo_order_routes as orders;
+use crate::woo_products::{
+    batch_products, batch_variations, create_product, create_variation, get_product, get_variation, list_products,
+    list_variations, update_product, update_variation,
+};
 use crate::{WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET, lock};
 use axum::extract::{Path, Request, State as Axum};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -24,7 +29,13 @@ pub struct State {
     pub orders: Vec<Value>,
     pub writes: crate::woo_order_writes::OrderWrites,
     pub extra: crate::woo_catalog_extra::Extra,
+    /// The store's settings (tax and general), as `/settings` shows them.
+    pub settings: crate::woo_taxes::Settings,
+    /// Coupons made through the API (`POST /coupons`).
+    pub coupons: Vec<Value>,
     next_id: u64,
+    /// Order item ids (lines, shipping, fees, tax lines, coupons, meta): one sequence.
+    pub(crate) next_item: u64,
     nonces: HashMap<(String, String), Instant>,
 }
 
@@ -38,6 +49,7 @@ impl State {
             .map(|(i, item)| {
                 json!({ "id": 100 + i, "type": "simple", "parent_id": 0, "name": crate::woo_text::stored_name(&item.description), "sku": item.sku,
                         "regular_price": format!("{:.2}", item.price_ore as f64 / 100.0), "manage_stock": true,
+                        "tax_class": crate::woo_taxes::class_of_rate(item.vat as u32),
                         "stock_quantity": item.stock / 2, "status": "publish" })
             })
             .collect();
@@ -50,10 +62,33 @@ impl State {
             orders,
             writes: Default::default(),
             extra: crate::woo_catalog_extra::Extra::seeded(),
+            settings: Default::default(),
+            coupons: Vec::new(),
+            next_item: 0,
             nonces: HashMap::new(),
         };
         state.seed_refunds(refunds);
         state
+    }
+
+    /// The recorded store before its first exchange (exchange 02 finds no products): no
+    /// products or orders, the administrator as the only user, the settings as recorded.
+    pub fn blank() -> State {
+        let mut state = State::new(&[], 0, 0);
+        state.extra.customers.retain(|c| c["role"] == "administrator");
+        state
+    }
+
+    /// A new WordPress post id: products, variations and orders share one sequence.
+    pub(crate) fn fresh_id(&mut self) -> u64 {
+        loop {
+            self.next_id += 1;
+            let id = self.next_id;
+            let used = |list: &[Value]| list.iter().any(|v| v["id"] == id);
+            if !used(&self.products) && !used(&self.orders) {
+                return id;
+            }
+        }
     }
 
     /// Partial refunds made in the store: one unit of the first line of every few paid orders.
@@ -84,37 +119,51 @@ fn variations(catalog: &[Item]) -> Vec<Value> {
         .enumerate()
         .filter(|(i, _)| i % 20 == 5)
         .flat_map(|(i, item)| {
+            let class = crate::woo_taxes::class_of_rate(item.vat as u32);
             [
                 json!({ "id": 20_000 + i, "type": "variable", "parent_id": 0, "name": crate::woo_text::stored_name(&format!("{} (varianter)", item.description)),
-                        "sku": "", "status": "publish" }),
+                        "sku": "", "status": "publish", "tax_class": class }),
+                // A variation at the standard rate follows its parent ("parent"); others carry their own class.
                 json!({ "id": 30_000 + i, "type": "variation", "parent_id": 20_000 + i, "sku": item.sku,
-                        "regular_price": "", "manage_stock": false, "stock_quantity": null, "status": "publish" }),
+                        "regular_price": "", "manage_stock": false, "stock_quantity": null, "status": "publish",
+                        "tax_class": if class.is_empty() { "parent" } else { class } }),
             ]
         })
         .collect()
 }
 
 #[derive(Clone)]
-struct Ctx {
-    state: Arc<Mutex<State>>,
-    home_url: Arc<Mutex<String>>,
+pub(crate) struct Ctx {
+    pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) home_url: Arc<Mutex<String>>,
 }
 
 pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router {
     let ctx = Ctx { state, home_url };
     Router::new()
-        .route("/wp-json/wc/v3/products", get(list_products))
+        .route("/wp-json/wc/v3/products", get(list_products).post(create_product))
         .route("/wp-json/wc/v3/products/batch", post(batch_products))
-        .route("/wp-json/wc/v3/products/{id}", get(get_product))
-        .route("/wp-json/wc/v3/orders", get(list_orders))
-        .route("/wp-json/wc/v3/customers", get(list_customers))
-        .route("/wp-json/wc/v3/products/{id}/variations", get(list_variations))
+        .route("/wp-json/wc/v3/products/{id}", get(get_product).put(update_product))
+        .route("/wp-json/wc/v3/orders", get(orders::list_orders).post(orders::create_order))
+        .route(
+            "/wp-json/wc/v3/customers",
+            get(crate::woo_customers::list_customers).post(crate::woo_customers::create_customer),
+        )
+        .route("/wp-json/wc/v3/products/{id}/variations", get(list_variations).post(create_variation))
         .route("/wp-json/wc/v3/products/{id}/variations/batch", post(batch_variations))
+        .route("/wp-json/wc/v3/products/{id}/variations/{vid}", get(get_variation).put(update_variation))
         .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/wp-json/wc/v3/webhooks/{id}", axum::routing::put(update_webhook))
-        .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
-        .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
-        .route("/wp-json/wc/v3/orders/{id}/refunds", get(list_refunds).post(add_refund))
+        .route("/wp-json/wc/v3/webhooks/{id}", get(get_webhook).put(update_webhook))
+        .route("/wp-json/wc/v3/orders/{id}", get(orders::get_order).put(orders::update_order))
+        .route("/wp-json/wc/v3/orders/{id}/notes", get(orders::list_notes).post(orders::add_note))
+        .route("/wp-json/wc/v3/orders/{id}/refunds", get(orders::list_refunds).post(orders::add_refund))
+        .route("/wp-json/wc/v3/refunds", get(orders::all_refunds))
+        .route("/wp-json/wc/v3/coupons", post(orders::create_coupon))
+        .route("/wp-json/wc/v3/system_status", get(crate::woo_taxes::routes::system_status))
+        .route("/wp-json/wc/v3/settings/{group}", get(crate::woo_taxes::routes::settings_group))
+        .route("/wp-json/wc/v3/settings/{group}/{id}", axum::routing::put(crate::woo_taxes::routes::set_setting))
+        .route("/wp-json/wc/v3/taxes/classes", get(crate::woo_taxes::routes::tax_classes))
+        .route("/wp-json/wc/v3/taxes", get(crate::woo_taxes::routes::tax_rates))
         .fallback(not_found)
         .with_state(ctx)
 }
@@ -193,53 +242,11 @@ fn authenticate(ctx: &Ctx, request: &Request) -> Result<(), Response> {
     Ok(())
 }
 
-async fn list_products(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    list(&ctx, &request, |s, param| {
-        let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-        s.products
-            .iter()
-            .filter(|p| match &skus {
-                // An exact SKU search also finds variations.
-                Some(list) => list.iter().any(|sku| p["sku"] == sku.as_str()),
-                None => p["type"] != "variation",
-            })
-            .cloned()
-            .collect()
-    })
-}
-
-async fn list_orders(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    list(&ctx, &request, |s, param| {
-        let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
-        // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
-        let after = param("modified_after");
-        let mut orders: Vec<Value> = s
-            .orders
-            .iter()
-            .filter(|o| {
-                statuses.as_ref().is_none_or(|list| list.iter().any(|st| st == "any" || o["status"] == st.as_str()))
-            })
-            .filter(|o| after.as_ref().is_none_or(|a| o["date_modified_gmt"].as_str().unwrap_or("") > a.as_str()))
-            .cloned()
-            .collect();
-        if param("orderby").as_deref() == Some("modified") {
-            orders.sort_by(|a, b| {
-                (a["date_modified_gmt"].as_str(), a["id"].as_u64())
-                    .cmp(&(b["date_modified_gmt"].as_str(), b["id"].as_u64()))
-            });
-        }
-        if param("order").as_deref() != Some("asc") {
-            orders.reverse();
-        }
-        orders
-    })
-}
-
-type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
 /// header that repeats the request's query.
-fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
+pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
     if let Err(r) = authenticate(ctx, request) {
         return r;
     }
@@ -249,10 +256,12 @@ fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> 
     let per_page: i64 = param("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
     let page: i64 = param("page").and_then(|v| v.parse().ok()).unwrap_or(1);
     if !(1..=100).contains(&per_page) {
+        let bounds = "per_page must be between 1 (inclusive) and 100 (inclusive)";
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "code": "rest_invalid_param", "message": "Invalid parameter(s): per_page",
-                         "data": { "status": 400, "params": { "per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)" } } })),
+                         "data": { "status": 400, "params": { "per_page": bounds },
+                                   "details": { "per_page": { "code": "rest_out_of_bounds", "message": bounds, "data": null } } } })),
         )
             .into_response();
     }
@@ -279,8 +288,9 @@ fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -
         format!("<{home}{path}?{}&page={p}>", rest.join("&"))
     };
     let mut links = Vec::new();
-    if page > 1 && page <= pages + 1 {
-        links.push(format!("{}; rel=\"prev\"", with_page(page - 1)));
+    // Past the last page, prev points at the last page (exchange 33).
+    if page > 1 && pages > 0 {
+        links.push(format!("{}; rel=\"prev\"", with_page((page - 1).min(pages))));
     }
     if page < pages {
         links.push(format!("{}; rel=\"next\"", with_page(page + 1)));
@@ -288,159 +298,8 @@ fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -
     (!links.is_empty()).then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
 }
 
-async fn get_product(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| {
-        s.products.iter().find(|p| p["id"] == id).map(|p| (StatusCode::OK, p.clone())).ok_or_else(|| {
-            (404, "woocommerce_rest_product_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
-        })
-    })
-    .await
-}
-
-/// Fields a client may not write: WooCommerce computes or owns them.
-const PRODUCT_READ_ONLY: [&str; 4] = ["price", "date_created", "date_modified", "permalink"];
-const BATCH_LIMIT: usize = 100;
-
-fn item_error(id: u64, code: &str, message: &str, data: Value) -> Value {
-    json!({ "id": id, "error": { "code": code, "message": message, "data": data } })
-}
-
-impl State {
-    /// The product that owns `sku`, products and variations alike (SKUs are unique across both).
-    fn owner_of(&self, sku: &str, except: Option<u64>) -> Option<u64> {
-        self.products
-            .iter()
-            .find(|p| p["sku"] == sku && Some(p["id"].as_u64().unwrap_or(0)) != except)
-            .and_then(|p| p["id"].as_u64())
-    }
-
-    fn create(&mut self, body: &Value) -> Value {
-        let sku = body["sku"].as_str().unwrap_or("").to_owned();
-        if !sku.is_empty()
-            && let Some(owner) = self.owner_of(&sku, None)
-        {
-            return item_error(
-                0,
-                "product_invalid_sku",
-                "Invalid or duplicated SKU.",
-                json!({ "status": 400, "resource_id": owner, "unique_sku": format!("{sku}-1") }),
-            );
-        }
-        let mut product = json!({ "type": "simple", "parent_id": 0, "status": "publish", "manage_stock": false,
-                                  "stock_quantity": null, "regular_price": "", "sku": sku });
-        merge(&mut product, body);
-        product["id"] = json!(self.next_id);
-        self.next_id += 1;
-        self.products.push(product.clone());
-        product
-    }
-
-    fn update(&mut self, body: &Value) -> Value {
-        let id = body["id"].as_u64().unwrap_or(0);
-        if let Some(sku) = body["sku"].as_str().filter(|s| !s.is_empty())
-            && let Some(owner) = self.owner_of(sku, Some(id))
-        {
-            return item_error(
-                id,
-                "product_invalid_sku",
-                "Invalid or duplicated SKU.",
-                json!({ "status": 400, "resource_id": owner, "unique_sku": format!("{sku}-1") }),
-            );
-        }
-        match self.products.iter_mut().find(|p| p["id"] == id) {
-            Some(product) => {
-                merge(product, body);
-                // Stock is only taken while stock is managed, silently (as WooCommerce does).
-                if product["manage_stock"] != true {
-                    product["stock_quantity"] = Value::Null;
-                }
-                product.clone()
-            }
-            None => item_error(id, "woocommerce_rest_product_invalid_id", "Invalid ID.", json!({ "status": 400 })),
-        }
-    }
-
-    fn delete(&mut self, id: u64) -> Value {
-        match self.products.iter().position(|p| p["id"] == id) {
-            Some(i) => self.products.remove(i),
-            None => item_error(id, "woocommerce_rest_product_invalid_id", "Invalid ID.", json!({ "status": 404 })),
-        }
-    }
-}
-
-/// Writes `body`'s fields into `product`; the name is stored the way WordPress stores it.
-fn merge(product: &mut Value, body: &Value) {
-    if let (Some(target), Some(fields)) = (product.as_object_mut(), body.as_object()) {
-        for (k, v) in fields {
-            if !PRODUCT_READ_ONLY.contains(&k.as_str()) {
-                let v = match (k.as_str(), v) {
-                    ("name", Value::String(name)) => Value::from(crate::woo_text::stored_name(name)),
-                    _ => v.clone(),
-                };
-                target.insert(k.clone(), v);
-            }
-        }
-    }
-}
-
-/// `POST /products/batch`: HTTP 200 whatever happens to the items; each failed item comes
-/// back in its place with an `error` object; more than 100 items in all is refused.
-async fn batch_products(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| batch(s, &body, None)).await
-}
-
-async fn batch_variations(axum::extract::State(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        if !s.products.iter().any(|p| p["id"] == parent && p["type"] == "variable") {
-            return Err((404, "woocommerce_rest_product_invalid_id", "Invalid ID.".into(), json!({ "status": 404 })));
-        }
-        batch(s, &body, Some(parent))
-    })
-    .await
-}
-
-/// Creates, updates and deletes in one call; variations of `parent` when given.
-fn batch(
-    s: &mut State,
-    body: &Value,
-    parent: Option<u64>,
-) -> Result<(StatusCode, Value), crate::woo_order_writes::WooRefusal> {
-    let list = |k: &str| body.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
-    let (create, update, delete) = (list("create"), list("update"), list("delete"));
-    if create.len() + update.len() + delete.len() > BATCH_LIMIT {
-        return Err((
-            413,
-            "woocommerce_rest_request_entity_too_large",
-            format!("Unable to accept more than {BATCH_LIMIT} items for this request."),
-            json!({ "status": 413 }),
-        ));
-    }
-    let as_variation = |p: &Value| {
-        let mut p = p.clone();
-        if let (Some(parent), Some(o)) = (parent, p.as_object_mut()) {
-            o.insert("type".into(), json!("variation"));
-            o.insert("parent_id".into(), json!(parent));
-        }
-        p
-    };
-    let mut answer = serde_json::Map::new();
-    if body.get("create").is_some() {
-        answer.insert("create".into(), Value::Array(create.iter().map(|p| s.create(&as_variation(p))).collect()));
-    }
-    if body.get("update").is_some() {
-        answer.insert("update".into(), Value::Array(update.iter().map(|p| s.update(p)).collect()));
-    }
-    if body.get("delete").is_some() {
-        answer.insert(
-            "delete".into(),
-            Value::Array(delete.iter().map(|id| s.delete(id.as_u64().unwrap_or(0))).collect()),
-        );
-    }
-    Ok((StatusCode::OK, Value::Object(answer)))
-}
-
 /// Authenticates, reads the JSON body (if any) and answers what `act` decides.
-async fn handle(
+pub(crate) async fn handle(
     ctx: &Ctx,
     request: Request,
     act: impl FnOnce(&mut State, Value) -> Result<(StatusCode, Value), crate::woo_order_writes::WooRefusal>,
@@ -466,81 +325,17 @@ async fn handle(
     }
 }
 
-fn order_missing() -> crate::woo_order_writes::WooRefusal {
-    (404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.".into(), json!({ "status": 404 }))
-}
-
-async fn get_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| {
-        s.orders.iter().find(|o| o["id"] == id).map(|o| (StatusCode::OK, o.clone())).ok_or_else(order_missing)
-    })
-    .await
-}
-
-async fn update_order(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.update(orders, id, &body).map(|o| (StatusCode::OK, o))
-    })
-    .await
-}
-
-async fn add_note(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.add_note(orders, id, &body).map(|n| (StatusCode::CREATED, n))
-    })
-    .await
-}
-
-async fn list_notes(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.notes.get(&id))))).await
-}
-
-async fn add_refund(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| {
-        let State { orders, writes, .. } = s;
-        writes.refund(orders, id, &body).map(|r| (StatusCode::CREATED, r))
-    })
-    .await
-}
-
-async fn list_refunds(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, _| Ok((StatusCode::OK, newest_first(s.writes.refunds.get(&id))))).await
-}
-
-async fn list_customers(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    // The email filter is exact; customers have no date filters. Without `role` only
-    // role `customer` is listed; `role=all` lists every user (exchanges 84, 85).
-    list(&ctx, &request, |s, param| {
-        let email = param("email");
-        let role = param("role").unwrap_or_else(|| "customer".into());
-        s.extra
-            .customers
-            .iter()
-            .filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str()))
-            .filter(|c| role == "all" || c["role"] == role.as_str())
-            .cloned()
-            .collect()
-    })
-}
-
-async fn list_variations(axum::extract::State(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
-    list(&ctx, &request, |s, _| {
-        s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent).cloned().collect()
-    })
-}
-
 async fn list_webhooks(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    list(&ctx, &request, |s, _| s.extra.list_webhooks())
+    let home = lock(&ctx.home_url).clone();
+    list(&ctx, &request, |s, _| s.extra.list_webhooks(&home))
 }
 
 /// Creating a webhook pings its delivery URL at once (unsigned form body); a failed ping
 /// does not stop the creation.
 async fn create_webhook(axum::extract::State(ctx): Axum<Ctx>, request: Request) -> Response {
-    let ctx2 = ctx.clone();
+    let (ctx2, home) = (ctx.clone(), lock(&ctx.home_url).clone());
     let response =
-        handle(&ctx, request, |s, body| s.extra.create_webhook(&body).map(|h| (StatusCode::CREATED, h))).await;
+        handle(&ctx, request, |s, body| s.extra.create_webhook(&body, &home).map(|h| (StatusCode::CREATED, h))).await;
     if response.status() == StatusCode::CREATED {
         let hooks = lock(&ctx2.state).extra.webhooks.clone();
         if let Some(hook) = hooks.last() {
@@ -552,11 +347,12 @@ async fn create_webhook(axum::extract::State(ctx): Axum<Ctx>, request: Request) 
     response
 }
 
-async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
-    handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body).map(|h| (StatusCode::OK, h))).await
+async fn get_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    let home = lock(&ctx.home_url).clone();
+    handle(&ctx, request, |s, _| s.extra.webhook(id, &home).map(|h| (StatusCode::OK, h))).await
 }
 
-/// A list as WooCommerce answers it: newest first.
-fn newest_first(items: Option<&Vec<Value>>) -> Value {
-    Value::Array(items.into_iter().flatten().rev().cloned().collect())
+async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    let home = lock(&ctx.home_url).clone();
+    handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body, &home).map(|h| (StatusCode::OK, h))).await
 }

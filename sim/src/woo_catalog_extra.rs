@@ -24,7 +24,7 @@ impl Extra {
     }
 
     /// `POST /webhooks`: the topic must be known; the secret is never echoed back.
-    pub fn create_webhook(&mut self, body: &Value) -> Result<Value, WooRefusal> {
+    pub fn create_webhook(&mut self, body: &Value, home: &str) -> Result<Value, WooRefusal> {
         let topic = body["topic"].as_str().unwrap_or_default();
         let valid = topic.split_once('.').is_some_and(|(r, e)| TOPICS.contains(&r) && EVENTS.contains(&e))
             || topic.starts_with("action.woocommerce_")
@@ -32,8 +32,8 @@ impl Extra {
         if !valid {
             return Err((
                 400,
-                "woocommerce_rest_webhook_invalid_topic",
-                "Webhook topic is invalid.".into(),
+                "woocommerce_rest_shop_webhook_invalid_topic",
+                "Webhook topic is required and must be valid.".into(),
                 json!({ "status": 400 }),
             ));
         }
@@ -47,12 +47,19 @@ impl Extra {
         };
         self.next_webhook += 1;
         let hook = json!({ "id": self.next_webhook, "name": body["name"], "status": body.get("status").cloned().unwrap_or(json!("active")),
-                           "topic": topic, "delivery_url": url, "secret": body["secret"], "failure_count": 0 });
+                           "topic": topic, "delivery_url": url, "secret": body["secret"], "failure_count": 0,
+                           "date_created_gmt": crate::woo_order_writes::now_gmt() });
         self.webhooks.push(hook.clone());
-        Ok(public(&hook))
+        Ok(public(&hook, home))
     }
 
-    pub fn update_webhook(&mut self, id: u64, body: &Value) -> Result<Value, WooRefusal> {
+    pub fn webhook(&self, id: u64, home: &str) -> Result<Value, WooRefusal> {
+        self.webhooks.iter().find(|h| h["id"] == id).map(|h| public(h, home)).ok_or_else(|| {
+            (404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
+        })
+    }
+
+    pub fn update_webhook(&mut self, id: u64, body: &Value, home: &str) -> Result<Value, WooRefusal> {
         let hook = self.webhooks.iter_mut().find(|h| h["id"] == id).ok_or_else(|| {
             (404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
         })?;
@@ -61,11 +68,11 @@ impl Extra {
                 hook[key] = v.clone();
             }
         }
-        Ok(public(hook))
+        Ok(public(hook, home))
     }
 
-    pub fn list_webhooks(&self) -> Vec<Value> {
-        self.webhooks.iter().map(public).collect()
+    pub fn list_webhooks(&self, home: &str) -> Vec<Value> {
+        self.webhooks.iter().map(|h| public(h, home)).collect()
     }
 }
 
@@ -97,11 +104,30 @@ fn customer(k: usize) -> Value {
             "shipping": {}, "meta_data": [] })
 }
 
-/// The API never returns a webhook's secret.
-fn public(hook: &Value) -> Value {
-    let mut h = hook.clone();
-    if let Some(o) = h.as_object_mut() {
-        o.remove("secret");
-    }
-    h
+/// A webhook as the API shows it (exchanges 64, 65): never its secret; its topic split
+/// into resource and event, the action it hangs on, and its dates.
+fn public(hook: &Value, home: &str) -> Value {
+    let id = hook["id"].as_u64().unwrap_or(0);
+    let topic = hook["topic"].as_str().unwrap_or_default();
+    let (resource, event) = topic.split_once('.').unwrap_or((topic, ""));
+    let action = match (resource, event) {
+        ("order", "created") => "woocommerce_new_order".to_owned(),
+        ("action", action) => action.to_owned(),
+        (r, e) => format!("woocommerce_{e}_{r}"),
+    };
+    let created = hook["date_created_gmt"].as_str().unwrap_or("2026-11-26T17:56:29");
+    json!({ "id": id, "name": hook["name"], "status": hook["status"], "topic": topic, "resource": resource,
+            "event": event, "hooks": [action], "delivery_url": hook["delivery_url"],
+            "date_created": local_time(created), "date_created_gmt": created,
+            "date_modified": null, "date_modified_gmt": null,
+            "_links": { "self": [{ "href": format!("{home}/wp-json/wc/v3/webhooks/{id}"),
+                                   "targetHints": { "allow": ["GET", "POST", "PUT", "PATCH", "DELETE"] } }],
+                        "collection": [{ "href": format!("{home}/wp-json/wc/v3/webhooks") }] } })
+}
+
+/// The store's local time (Stockholm, UTC+1 in winter) for a GMT one.
+pub fn local_time(gmt: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(gmt, "%Y-%m-%dT%H:%M:%S")
+        .map(|t| (t + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_else(|_| gmt.to_owned())
 }

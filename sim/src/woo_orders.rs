@@ -68,11 +68,11 @@ pub struct OrderSpec {
     pub modified_gmt: String,
 }
 
-fn round(d: Decimal, dp: u32) -> Decimal {
+pub(crate) fn round(d: Decimal, dp: u32) -> Decimal {
     d.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
 }
 
-fn text(d: Decimal, dp: u32) -> String {
+pub(crate) fn text(d: Decimal, dp: u32) -> String {
     format!("{:.*}", dp as usize, round(d, dp))
 }
 
@@ -102,7 +102,12 @@ fn taxes(rate: u32, tax: Decimal, dp: u32) -> Value {
 /// net stays as given; its tax is spread over the rates of the order's positive items in
 /// proportion to their nets, one entry per rate (0 % ones as 0.00), each share rounded,
 /// and the fee's `total_tax` is the sum of the rounded shares. Answers (fee, net, tax).
-fn discount_fee(id: u64, cents: i64, positive_net: &BTreeMap<u32, Decimal>, dp: u32) -> (Value, Decimal, Decimal) {
+pub(crate) fn discount_fee(
+    id: u64,
+    cents: i64,
+    positive_net: &BTreeMap<u32, Decimal>,
+    dp: u32,
+) -> (Value, Decimal, Decimal) {
     let net = round(Decimal::new(cents, 2), dp);
     let whole: Decimal = positive_net.values().sum();
     let mut entries = Vec::new();
