@@ -135,8 +135,142 @@ fn a_dry_run_shows_each_changed_field() {
     assert!(text.contains(&format!("regular_price: {} → 1234.50", old.as_str().unwrap())), "{text}");
 }
 
-/// The first order with shipping, as the store holds it.
+/// The recorded store's classes (exchanges 17 and 18): 25 % standard (""), 12 %
+/// `reduced-rate`, 6 % `reduced-rate-6`, 0 % `zero-rate`.
+fn recorded_class(vat: u64) -> &'static str {
+    match vat {
+        25 => "",
+        12 => "reduced-rate",
+        6 => "reduced-rate-6",
+        0 => "zero-rate",
+        other => panic!("no class for {other} %"),
+    }
+}
+
+fn article_vat(sim: &Sim, sku: &str) -> u64 {
+    let fortnox = sim.fortnox.lock().unwrap();
+    let vat = &fortnox.articles[sku]["VAT"];
+    vat.as_u64().or_else(|| vat.as_f64().map(|v| v as u64)).unwrap()
+}
+
+#[test]
+fn products_get_the_tax_class_of_their_articles_vat() {
+    let (_rt, sim) = started(60);
+    let data = connected("tax-classes", &sim);
+    // One variable product's parent is at 0 %, so its variation needs a class of its own.
+    let odd_parent = {
+        let mut woo = sim.woo.lock().unwrap();
+        let parent = woo.products.iter_mut().find(|p| p["type"] == "variable").unwrap();
+        parent["tax_class"] = "zero-rate".into();
+        parent["id"].as_u64().unwrap()
+    };
+    sync_json(&data, &["sync", "products", "--json"]);
+    let products = sim.woo.lock().unwrap().products.clone();
+    let mut checked = std::collections::BTreeSet::new();
+    for p in products.iter().filter(|p| p["sku"].as_str().is_some_and(|s| !s.is_empty())) {
+        let sku = p["sku"].as_str().unwrap();
+        let expected = recorded_class(article_vat(&sim, sku));
+        let class = p["tax_class"].as_str().unwrap_or("missing");
+        if p["type"] == "variation" {
+            let parent = products.iter().find(|q| q["id"] == p["parent_id"]).unwrap();
+            let follows = parent["tax_class"] == expected && matches!(class, "parent" | "");
+            assert!(follows || class == expected, "variation {sku}: {class:?}, parent {}", parent["tax_class"]);
+            if p["parent_id"] == odd_parent {
+                assert_eq!(class, expected, "a variation whose parent charges another rate gets its own class");
+            }
+        } else {
+            assert_eq!(class, expected, "product {sku}");
+        }
+        checked.insert(expected);
+    }
+    assert!(checked.len() >= 3, "the catalogue has articles at several rates: {checked:?}");
+    sim.log.clear();
+    sync_json(&data, &["sync", "products", "--json"]);
+    assert_eq!(writes(&sim), 0, "a second run wrote");
+
+    // A store in a country where no class charges the article's VAT: refused, saying so.
+    sim.woo.lock().unwrap().settings.set("general", "woocommerce_default_country", &"NO".into());
+    let sku = products.iter().find(|p| p["type"] == "simple").unwrap()["sku"].as_str().unwrap().to_owned();
+    sim.fortnox.lock().unwrap().set_price(&sku, 777.0);
+    let (code, report) = sync_report(&data, &["sync", "products", "--json"]);
+    assert_eq!(code, Some(1), "{report}");
+    let failure = &report["failed"][0];
+    assert_eq!(failure["item"], format!("article {sku}"));
+    let reason = failure["reason"].as_str().unwrap();
+    let vat = article_vat(&sim, &sku);
+    assert!(reason.contains(&format!("{vat} % VAT in NO")) && reason.contains("add a tax class"), "{reason}");
+}
+
+/// The first order with shipping and a product line, as the store holds it.
 fn order_with_shipping(sim: &Sim) -> Value {
     let woo = sim.woo.lock().unwrap();
-    woo.orders.iter().find(|o| o["shipping_lines"].as_array().is_some_and(|s| !s.is_empty())).unwrap().clone()
+    let with_shipping = |o: &&Value| o["shipping_lines"].as_array().is_some_and(|s| !s.is_empty());
+    woo.orders
+        .iter()
+        .filter(|o| o["status"] == "processing" || o["status"] == "completed")
+        .find(with_shipping)
+        .unwrap()
+        .clone()
+}
+
+fn stock_of(sim: &Sim, product_id: &Value) -> Value {
+    sim.woo
+        .lock()
+        .unwrap()
+        .products
+        .iter()
+        .find(|p| &p["id"] == product_id)
+        .map(|p| p["stock_quantity"].clone())
+        .unwrap_or_default()
+}
+
+fn cents(v: &Value) -> i64 {
+    (common::money(v) * 100.0).round() as i64
+}
+
+/// A credit of a whole invoice comes back with every line, shipping included, summing to
+/// its amount; `restock` says whether WooCommerce was asked to restock.
+fn credit_comes_back(name: &str, settings: &str, restocks: bool) {
+    let (_rt, sim) = started(40);
+    let data = connected(name, &sim);
+    let settings: &'static str = settings_file(&data, settings).leak();
+    sync_json(&data, &["--settings", settings, "sync", "orders", "--json"]);
+    let order = order_with_shipping(&sim);
+    let order_id = order["id"].as_u64().unwrap();
+    let line = &order["line_items"][0];
+    let before = stock_of(&sim, &line["product_id"]);
+    credit_in_fortnox(&sim, invoice_number(&sim, order_id));
+    let report = sync_json(&data, &["--settings", settings, "sync", "credit-notes", "--json"]);
+    assert!(report["created"].as_u64().unwrap() >= 1, "{report}");
+    let refund = sim.woo.lock().unwrap().writes.refunds[&order_id][0].clone();
+    assert_eq!(cents(&refund["amount"]), cents(&order["total"]), "the whole order was credited: {refund}");
+    let lines: i64 = ["line_items", "shipping_lines", "fee_lines"]
+        .iter()
+        .flat_map(|k| refund[*k].as_array().cloned().unwrap_or_default())
+        .map(|l| cents(&l["total"]) + cents(&l["total_tax"]))
+        .sum();
+    assert_eq!(-lines, cents(&refund["amount"]), "the refund's lines add up to its amount: {refund}");
+    let shipping = refund["shipping_lines"].as_array().unwrap();
+    assert_eq!(shipping.len(), order["shipping_lines"].as_array().unwrap().len(), "shipping is refunded: {refund}");
+    let quantity = line["quantity"].as_i64().unwrap();
+    let after = stock_of(&sim, &line["product_id"]);
+    match (restocks, before.as_i64()) {
+        (false, _) => assert_eq!(after, before, "no restock: Fortnox owns stock"),
+        (true, Some(b)) => assert_eq!(after.as_i64(), Some(b + quantity), "restocked on request"),
+        (true, None) => panic!("the line's product manages no stock"),
+    }
+}
+
+#[test]
+fn a_fortnox_credit_comes_back_with_shipping_and_without_restocking() {
+    credit_comes_back("credit-lines", INVOICES, false);
+}
+
+#[test]
+fn restocking_credited_items_is_a_setting() {
+    credit_comes_back(
+        "credit-restock",
+        "[order]\ndocument = \"invoice\"\n\n[flows]\nrestock-credited-items = true\n",
+        true,
+    );
 }
