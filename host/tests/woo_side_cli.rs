@@ -133,6 +133,19 @@ fn a_dry_run_shows_each_changed_field() {
     let table = woonox(&data, &["sync", "products", "--dry-run"]);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains(&format!("regular_price: {} → 1234.50", old.as_str().unwrap())), "{text}");
+
+    // A skipped item comes with its reason.
+    let cancelled = {
+        let mut woo = sim.woo.lock().unwrap();
+        let order = woo.orders.iter_mut().find(|o| o["status"] == "pending").unwrap();
+        order["status"] = "cancelled".into();
+        order["id"].clone()
+    };
+    let report = sync_json(&data, &["sync", "orders", "--dry-run", "--json"]);
+    let skipped =
+        report["skipped_items"].as_array().unwrap().iter().find(|s| s["item"] == format!("order {cancelled}"));
+    let reason = skipped.unwrap_or_else(|| panic!("{report}"))["reason"].as_str().unwrap();
+    assert!(reason.contains("status cancelled"), "{reason}");
 }
 
 /// The recorded store's classes (exchanges 17 and 18): 25 % standard (""), 12 %

@@ -8,7 +8,7 @@ use super::api::{self, Service};
 use super::credit_invoice::crediting_key;
 use super::our_invoices::{self, OurInvoice};
 use super::refunds_flow::{RefundLink, refund_key};
-use super::report::{Outcome, Report};
+use super::report::{Outcome, Report, skipped};
 use super::state::{self, clear_pending, is_pending, mark_pending};
 use super::{Ctx, SyncError, held, order_notes};
 
@@ -32,7 +32,8 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         match held::get(ctx, FLOW, &item)? {
             Some(h) if h.dismissed => report.add(item, Outcome::Unchanged),
             Some(h) => report.skip(item, format!("waits for you: {}", h.reason)),
-            None if ours || in_making => report.add(item, Outcome::Skipped),
+            None if ours => report.add(item, skipped(ctx.dry_run, "woonox made it from a WooCommerce refund")),
+            None if in_making => report.add(item, skipped(ctx.dry_run, "its WooCommerce refund is being credited now")),
             None => {
                 let outcome = one(ctx, credit)?;
                 report.add(item, outcome)

@@ -5,7 +5,7 @@
 use super::links::{self, OrderLink};
 use super::order_follow_up::note;
 use super::our_invoices::{self, OurInvoice};
-use super::report::{Outcome, Report};
+use super::report::{Outcome, Report, skipped};
 use super::{Ctx, SyncError, api, api::Service};
 use crate::lenient::decimal_of;
 use serde_json::json;
@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     for (i, invoice) in invoices.iter().enumerate() {
         ctx.progress.step("invoices", i as u64 + 1, invoices.len() as u64);
         let outcome = match links::load(ctx.kv, invoice.order_id)? {
-            None => Outcome::Skipped,
+            None => skipped(ctx.dry_run, "not an invoice of an order woonox sent"),
             Some(link) => one(ctx, invoice, link)?,
         };
         report.add(format!("invoice {}", invoice.number()), outcome);
@@ -32,7 +32,7 @@ fn one(ctx: &Ctx, invoice: &OurInvoice, mut link: OrderLink) -> Result<Outcome, 
         link.invoice = Some(number.clone());
     }
     if link.invoice.as_deref() != Some(&number) {
-        return Ok(Outcome::Skipped);
+        return Ok(skipped(ctx.dry_run, "the order is linked to another invoice"));
     }
     let order = json!({ "id": invoice.order_id });
     if !link.invoice_noted {

@@ -6,7 +6,7 @@
 use super::api::{self, Service, encode};
 use super::cursor::Cursor;
 use super::links::{self, OrderLink};
-use super::report::{Outcome, Report};
+use super::report::{Outcome, Report, skipped};
 use super::state::{clear_pending, is_pending, mark_pending};
 use super::{Ctx, SyncError, customers, order_follow_up, order_notes, woo_client};
 use crate::lenient::decimal_of;
@@ -62,7 +62,9 @@ pub fn one(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncE
     };
     match link {
         Some(link) => order_follow_up::run(ctx, order, link),
-        None if !ctx.settings.flows.order_statuses.iter().any(|s| s == status) => Ok(Outcome::Skipped),
+        None if !ctx.settings.flows.order_statuses.iter().any(|s| s == status) => {
+            Ok(skipped(ctx.dry_run, format!("status {status} is not among flows.order-statuses")))
+        }
         None => create(ctx, order, rates),
     }
 }

@@ -7,7 +7,7 @@
 use super::api::{self, Service};
 use super::cursor::Cursor;
 use super::links::{self, OrderLink};
-use super::report::{Outcome, Report};
+use super::report::{Outcome, Report, skipped};
 use super::state;
 use super::{Ctx, SyncError, woo_client};
 use crate::lenient::decimal_of;
@@ -82,7 +82,7 @@ pub fn order_refunds(ctx: &Ctx, order: &Value, report: &mut Report) -> Result<bo
     }
     let Some(link) = links::load(ctx.kv, id)? else {
         for refund_id in new {
-            report.add(format!("refund {refund_id}"), Outcome::Skipped);
+            report.add(format!("refund {refund_id}"), skipped(ctx.dry_run, "its order is not in Fortnox"));
         }
         let status = order["status"].as_str().unwrap_or_default();
         return Ok(!ctx.settings.flows.order_statuses.iter().any(|s| s == status));
@@ -113,7 +113,7 @@ fn one(ctx: &Ctx, order: &Value, link: &OrderLink, refund: &Value, whole: bool) 
         if !ctx.dry_run {
             state::save(ctx.kv, &key, &RefundLink { from_fortnox: Some(String::new()), ..RefundLink::default() })?;
         }
-        return Ok(Outcome::Skipped);
+        return Ok(skipped(ctx.dry_run, "woonox made it from a Fortnox credit invoice"));
     }
     let Some(invoice) = link.invoice.clone() else {
         return order_only(ctx, link, &key, whole);
@@ -135,7 +135,9 @@ fn one(ctx: &Ctx, order: &Value, link: &OrderLink, refund: &Value, whole: bool) 
 /// The order was never invoiced: a whole refund cancels it; a partial one waits for the
 /// invoice (Fortnox credits invoices, not orders).
 fn order_only(ctx: &Ctx, link: &OrderLink, key: &str, whole: bool) -> Result<Outcome, SyncError> {
-    let Some(number) = link.order.clone() else { return Ok(Outcome::Skipped) };
+    let Some(number) = link.order.clone() else {
+        return Ok(skipped(ctx.dry_run, "its order is not in Fortnox"));
+    };
     if link.cancelled {
         return record(ctx, key, RefundLink { cancelled: Some(number), ..RefundLink::default() });
     }

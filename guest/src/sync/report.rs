@@ -40,7 +40,14 @@ pub enum Outcome {
     Updated,
     Unchanged,
     Skipped,
+    /// Skipped, and the merchant is told why.
+    SkippedBecause(String),
     Failed(String),
+}
+
+/// A skip that a dry run explains; a real run counts it quietly (it happens every run).
+pub fn skipped(dry_run: bool, reason: impl Into<String>) -> Outcome {
+    if dry_run { Outcome::SkippedBecause(reason.into()) } else { Outcome::Skipped }
 }
 
 impl Report {
@@ -53,6 +60,7 @@ impl Report {
             Outcome::Updated => self.updated(item, Vec::new()),
             Outcome::Unchanged => self.unchanged += 1,
             Outcome::Skipped => self.skipped += 1,
+            Outcome::SkippedBecause(why) => self.skip(item, why),
             Outcome::Failed(why) => self.failed.push((item.into(), why)),
         }
     }
