@@ -119,6 +119,9 @@ enum Command {
         /// Required to bind beyond loopback; also from WOONOX_STATUS_TOKEN.
         #[arg(long, env = "WOONOX_STATUS_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Days a finished job (and what the status page shows of it) is kept.
+        #[arg(long, default_value_t = 30)]
+        keep_days: u32,
     },
     /// Run the Fortnox and WooCommerce stand-ins on loopback (for trying woonox out).
     Sim {
@@ -293,9 +296,9 @@ fn run(cli: Cli) -> Result<()> {
                 let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json, held };
                 cli::sync::run(&paths, &source, args, &settings).await
             }
-            Command::Serve { bind, token } => {
+            Command::Serve { bind, token, keep_days } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
-                let options = woonox::serve::ServeOptions { bind, token };
+                let options = woonox::serve::ServeOptions { bind, token, keep_days };
                 woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
             }
             Command::Bench { articles, orders, woo_rate } => {

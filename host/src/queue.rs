@@ -91,6 +91,24 @@ impl Store {
         Ok(if inserted == 1 { Enqueued::New(self.conn().last_insert_rowid()) } else { Enqueued::Duplicate })
     }
 
+    /// A delivery that can never be worked (signed, but no order in it) goes straight to
+    /// the dead letters with its reason: retrying it would only fail again.
+    pub fn enqueue_dead(&self, connection: &str, topic: &str, why: &str, delivery_id: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO jobs (connection, topic, delivery_id, state, last_error, run_after, created_at, finished_at)
+             VALUES (?1, ?2, ?3, 'dead', ?4, ?5, ?5, ?5) ON CONFLICT DO NOTHING",
+            params![connection, topic, delivery_id, why, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets finished jobs older than `keep_secs`, so deliveries are not kept forever.
+    pub fn purge_finished(&self, keep_secs: i64) -> Result<usize> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM jobs WHERE state = 'done' AND finished_at < ?1", params![now() - keep_secs])?)
+    }
+
     /// Queues a flow run unless one is already waiting.
     pub fn enqueue_flow(&self, connection: &str, flow: &str) -> Result<bool> {
         let conn = self.conn();
@@ -233,6 +251,20 @@ mod tests {
         assert_eq!(store.claim("shop").unwrap(), None, "backoff: not due yet");
         assert!(store.retry("shop", dead[0].id).unwrap());
         assert_eq!(store.claim("shop").unwrap().unwrap().id, dead[0].id);
+    }
+
+    #[test]
+    fn an_unusable_delivery_is_dead_at_once_and_old_finished_jobs_are_forgotten() {
+        let store = Store::in_memory().unwrap();
+        store.enqueue_dead("shop", "order.created", "the delivery names no id", Some("d-9")).unwrap();
+        assert_eq!(store.claim("shop").unwrap(), None, "never run");
+        assert_eq!(store.dead("shop").unwrap()[0].last_error.as_deref(), Some("the delivery names no id"));
+        store.enqueue_flow("shop", "orders").unwrap();
+        let job = store.claim("shop").unwrap().unwrap();
+        store.finish(job.id).unwrap();
+        assert_eq!(store.purge_finished(3600).unwrap(), 0, "a job finished just now is kept");
+        assert_eq!(store.purge_finished(-1).unwrap(), 1, "past its time it goes");
+        assert_eq!(store.dead("shop").unwrap().len(), 1, "dead letters stay until retried");
     }
 
     #[test]

@@ -310,3 +310,45 @@ fn sigterm_stops_serve_cleanly() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// Jobs' stored bodies, straight from the state file.
+fn job_bodies(data: &Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(data.join("state.sqlite")).unwrap();
+    let mut stmt = db.prepare("SELECT coalesce(body, '') FROM jobs WHERE topic IS NOT NULL").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn a_delivery_is_a_trigger_and_never_the_order() {
+    let (_rt, sim) = started(80);
+    let data = connected("serve-trigger", &sim);
+    let port = free_port();
+    assert_eq!(connect_with_webhooks(&data, &sim, port).status.code(), Some(0));
+    schedule(&data, "default", ALL_OFF);
+    let serve = serve(&data, port);
+    // A captured delivery of an order, replayed with a new id and a state the store does
+    // not hold: the order is still pending, so nothing may reach Fortnox.
+    let mut forged = sim.woo.lock().unwrap().orders.iter().find(|o| o["status"] == "pending").cloned().unwrap();
+    let id = forged["id"].as_u64().unwrap();
+    forged["status"] = json!("processing");
+    let signature = woonox_sim::webhooks::signature(&secret(&data), forged.to_string().as_bytes());
+    sim.log.clear();
+    assert_eq!(deliver(&serve.base, &forged, Some(&signature), "replayed-1"), 200);
+    let ok = "woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"ok\"}";
+    wait_until("the delivery's job", 30, || metric(&serve.base, ok) == 1);
+    assert_eq!(fortnox_documents_for(&sim, id), 0, "the store's state decides, not the delivery's");
+    let read = sim.log.entries().iter().filter(|e| e.path.ends_with(&format!("/orders/{id}"))).count();
+    assert_eq!(read, 1, "the order is read from the store once");
+    assert!(job_bodies(&data).iter().all(|b| b == &format!("{{\"id\":{id}}}")), "{:?}", job_bodies(&data));
+
+    // A signed delivery with no order in it is dead at once, with its reason.
+    let junk = json!(["not", "an", "order"]);
+    let signature = woonox_sim::webhooks::signature(&secret(&data), junk.to_string().as_bytes());
+    assert_eq!(deliver(&serve.base, &junk, Some(&signature), "junk-1"), 200);
+    let page = ureq::get(&format!("{}/", serve.base)).call().unwrap().body_mut().read_to_string().unwrap();
+    assert!(page.contains("the delivery names no id"), "the dead letter says why");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(metric(&serve.base, ok), 1, "it never ran");
+    let failed = "woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"failed\"}";
+    assert_eq!(metric(&serve.base, failed), 0, "and was not retried");
+}

@@ -1,8 +1,11 @@
-//! Webhook deliveries. A WooCommerce order event carries the whole order: it goes through
-//! the same steps as the poll would take it (document, follow-up, refunds), exactly once
-//! through the same links. It never moves a poll cursor: the poll stays the source of
-//! truth, and catches whatever a lost delivery missed.
+//! Webhook deliveries. A WooCommerce order event is a trigger, not the order: the order is
+//! read from the store by its id (one call), so a replayed or forged old state of an order
+//! cannot reach Fortnox. It then goes through the same steps as the poll would take it
+//! (document, follow-up, refunds), exactly once through the same links. It never moves a
+//! poll cursor: the poll stays the source of truth, and catches whatever a lost delivery
+//! missed.
 
+use super::api::{self, Service};
 use super::report::{Outcome, Report};
 use super::{Ctx, SyncError, orders_flow, refunds_flow};
 use serde_json::Value;
@@ -11,14 +14,18 @@ pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report
     let mut report = Report::default();
     match (source, topic) {
         ("woocommerce", "order.created" | "order.updated" | "order.restored") => {
-            let order: Value = serde_json::from_str(body)
+            let delivered: Value = serde_json::from_str(body)
                 .map_err(|e| SyncError::Interrupted(format!("the {topic} delivery is not JSON: {e}")))?;
-            if order["id"].as_u64().is_none() {
+            let Some(id) = delivered["id"].as_u64() else {
                 report.add(format!("{topic} delivery"), Outcome::Failed("it carries no order id".into()));
                 return Ok(report);
-            }
+            };
+            let Some(order) = api::get(ctx.net, Service::Woo, &ctx.woo(&format!("orders/{id}")))? else {
+                report.skip(format!("order {id}"), "no longer in the store");
+                return Ok(report);
+            };
             let outcome = orders_flow::one(ctx, &order, &mut orders_flow::Rates::default())?;
-            report.add(format!("order {}", order["id"]), outcome);
+            report.add(format!("order {id}"), outcome);
             if order["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
                 refunds_flow::order_refunds(ctx, &order, &mut report)?;
             }

@@ -23,6 +23,8 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     /// Required when `bind` is not a loopback address.
     pub token: Option<String>,
+    /// Finished jobs are forgotten after this many days.
+    pub keep_days: u32,
 }
 
 /// What the HTTP side shares.
@@ -53,6 +55,7 @@ pub async fn run(
     if requeued > 0 {
         tracing::warn!(requeued, "jobs cut off by the last stop are queued again");
     }
+    tokio::spawn(purge_finished_jobs(store.clone(), options.keep_days, shutdown.clone()));
     let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?);
     let metrics = Arc::new(metrics::Metrics::default());
     let mut connections = BTreeMap::new();
@@ -97,6 +100,23 @@ pub async fn run(
         .await?;
     tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await?;
     Ok(())
+}
+
+/// Forgets finished jobs past their time, now and every hour, so the state does not grow
+/// with every delivery.
+async fn purge_finished_jobs(store: Arc<Store>, keep_days: u32, mut shutdown: watch::Receiver<bool>) {
+    let keep_secs = i64::from(keep_days) * 86_400;
+    while !*shutdown.borrow() {
+        match store.purge_finished(keep_secs) {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "finished jobs past their time forgotten"),
+            Err(e) => tracing::error!("cannot purge finished jobs: {e:#}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 fn router(shared: Arc<Shared>) -> axum::Router {
