@@ -2,7 +2,10 @@
 //! `shared/specs/woocommerce/real-10.0.2`: a plain-HTTP store, so only OAuth 1.0a
 //! authenticates (Basic is ignored); keys work only on `/wp-json/wc/` URLs; paging with
 //! `X-WP-Total`/`X-WP-TotalPages` and a `Link` header that echoes the request's query;
-//! `per_page` above 100 refused; SKU search exact and covering variations.
+//! `per_page` above 100 refused. This file holds the store's state, the router, auth and
+//! paging; the resources live in `woo_products`, `woo_customers`, `woo_order_routes`
+//! (with `woo_order_create`, `woo_order_writes`, `woo_order_view`), `woo_taxes` and
+//! `woo_catalog_extra`. `sim/tests/woo_replay_real_store.rs` replays the recordings.
 
 use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
 use crate::seed::Item;

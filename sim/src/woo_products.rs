@@ -182,7 +182,10 @@ pub(crate) async fn list_products(Axum(ctx): Axum<Ctx>, request: Request) -> Res
             .filter(|p| search.as_ref().is_none_or(|t| p["name"].as_str().unwrap_or("").to_lowercase().contains(t)))
             .map(|p| s.product_view(p, &home))
             .collect();
-        // Newest first unless asked otherwise, as the store lists by date.
+        // By date (here: as made) unless `orderby=id`; newest first unless `order=asc`.
+        if param("orderby").as_deref() == Some("id") {
+            found.sort_by_key(|p| p["id"].as_u64());
+        }
         if param("order").as_deref() != Some("asc") {
             found.reverse();
         }
