@@ -115,7 +115,7 @@ impl Replay {
         match ex.n {
             5 | 72 | 73 | 76 | 77 => return vec!["not replayed".into()],
             68 => return self.hooks.check_ping(ex, &self.ids),
-            69 => return self.hooks.check_delivery(ex),
+            69 => return self.hooks.check_delivery(ex, &self.ids),
             _ => {}
         }
         let answer = match ex.n {
@@ -304,7 +304,7 @@ impl Hooks {
 
     /// 69: the order.created delivery for the order of 67: headers, and a body signed as
     /// base64 HMAC-SHA256 of the raw bytes with the webhook's secret.
-    fn check_delivery(&mut self, ex: &Exchange) -> Vec<String> {
+    fn check_delivery(&mut self, ex: &Exchange, ids: &Ids) -> Vec<String> {
         let Some(delivery) = self.wait_for(2).get(1).cloned() else {
             return vec!["no order.created delivery received".into()];
         };
@@ -324,14 +324,12 @@ impl Hooks {
         if header("X-WC-Webhook-Signature") != Some(woonox_sim::webhooks::signature(secret, body.as_bytes()).as_str()) {
             out.push("signature is not base64 HMAC-SHA256 of the raw body".into());
         }
+        // The delivered order itself: the same keys and values as the store's.
         let real: Value = serde_json::from_str(ex.request()["body_raw"].as_str().unwrap_or("{}")).unwrap_or_default();
         let ours: Value = serde_json::from_str(body).unwrap_or_default();
-        for key in ["status", "total", "total_tax", "currency"] {
-            if real[key] != ours[key] {
-                out.push(format!("delivered {key} {} (real {})", ours[key], real[key]));
-            }
-        }
-        out
+        let mut check = Check { ids, kind: Some(Kind::Post), out };
+        check.body(&real, &ours);
+        check.out
     }
 }
 
