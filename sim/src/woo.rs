@@ -286,10 +286,12 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
 /// prev/next only, each repeating the request's whole query (oauth_* included) with
 /// another page number, as the real store does.
 fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -> Option<HeaderValue> {
-    let with_page = |p: i64| {
-        let rest: Vec<&str> = raw_query.split('&').filter(|kv| !kv.starts_with("page=") && !kv.is_empty()).collect();
-        format!("<{home}{path}?{}&page={p}>", rest.join("&"))
-    };
+    let mut rest: Vec<String> =
+        raw_query.split('&').filter(|kv| !kv.starts_with("page=") && !kv.is_empty()).map(str::to_owned).collect();
+    if path.ends_with("/orders") {
+        orders_link_query(&mut rest);
+    }
+    let with_page = |p: i64| format!("<{home}{path}?{}&page={p}>", rest.join("&"));
     let mut links = Vec::new();
     // Past the last page, prev points at the last page (exchange 33).
     if page > 1 && pages > 0 {
@@ -299,6 +301,23 @@ fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -
         links.push(format!("{}; rel=\"next\"", with_page(page + 1)));
     }
     (!links.is_empty()).then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
+}
+
+/// On `/orders` the links also carry what the store filled in (exchange 97):
+/// `dates_are_gmt=1` for `true`, and `status[0]=any`, `dp=2`, `context=view`.
+fn orders_link_query(query: &mut Vec<String>) {
+    for kv in query.iter_mut() {
+        if kv == "dates_are_gmt=true" {
+            *kv = "dates_are_gmt=1".into();
+        }
+    }
+    let has = |q: &Vec<String>, k: &str| q.iter().any(|kv| kv.starts_with(&format!("{k}=")));
+    for (k, v) in [("status%5B0%5D", "any"), ("dp", "2"), ("context", "view")] {
+        let given = if k.starts_with("status") { has(query, "status") } else { has(query, k) };
+        if !given {
+            query.push(format!("{k}={v}"));
+        }
+    }
 }
 
 /// Authenticates, reads the JSON body (if any) and answers what `act` decides.
