@@ -250,6 +250,17 @@ pub(crate) type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
 /// header that repeats the request's query.
 pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
+    list_shown(ctx, request, select, |_, item| item.clone())
+}
+
+/// A paged list whose items `select` picks as stored and `show` turns into answers, for
+/// the page only (a view can be costly; lists can be long).
+pub(crate) fn list_shown(
+    ctx: &Ctx,
+    request: &Request,
+    select: impl FnOnce(&State, Param<'_>) -> Vec<Value>,
+    show: impl Fn(&State, &Value) -> Value,
+) -> Response {
     if let Err(r) = authenticate(ctx, request) {
         return r;
     }
@@ -268,11 +279,17 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
         )
             .into_response();
     }
-    let matching = select(&lock(&ctx.state), &param);
+    let state = lock(&ctx.state);
+    let matching = select(&state, &param);
     let total = matching.len() as i64;
     let pages = (total + per_page - 1) / per_page;
-    let items: Vec<Value> =
-        matching.into_iter().skip(((page.max(1) - 1) * per_page) as usize).take(per_page as usize).collect();
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(((page.max(1) - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .map(|item| show(&state, item))
+        .collect();
+    drop(state);
     let mut response = Json(items).into_response();
     let h = response.headers_mut();
     h.insert("X-WP-Total", HeaderValue::from(total));
