@@ -132,8 +132,12 @@ impl State {
             let parent = self.stored(stored["parent_id"].as_u64().unwrap_or(0));
             return view::variation_as_product(stored, parent, home);
         }
-        let children: Vec<&Value> =
-            self.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == id).collect();
+        // Only a variable product has variations; looking for them costs a pass over all.
+        let children: Vec<&Value> = if stored["type"] == "variable" {
+            self.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == id).collect()
+        } else {
+            Vec::new()
+        };
         view::product(stored, &children, home)
     }
 
