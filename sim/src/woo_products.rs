@@ -3,7 +3,7 @@
 //! names its owner), per-item batch errors under HTTP 200, `stock_quantity` an integer,
 //! `tax_class` kept as sent without touching the price, and the lists: parents only
 //! newest first, `sku=` an exact match or comma list that also finds variations,
-//! `type=` and a `search` that looks at names, never SKUs.
+//! `type=`, `include=` and a `search` that looks at names, never SKUs.
 
 use crate::woo::{Ctx, State, handle, list_shown};
 use crate::woo_order_writes::WooRefusal;
@@ -178,6 +178,9 @@ fn select_products(s: &State, param: crate::woo::Param<'_>) -> Vec<Value> {
     let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
     let kind = param("type");
     let search = param("search").map(|t| t.to_lowercase());
+    // `include`: only these ids (a comma list).
+    let include: Option<Vec<u64>> =
+        param("include").map(|v| v.split(',').filter_map(|i| i.trim().parse().ok()).collect());
     let mut found: Vec<Value> = s
         .products
         .iter()
@@ -187,6 +190,7 @@ fn select_products(s: &State, param: crate::woo::Param<'_>) -> Vec<Value> {
             None => p["type"] != "variation",
         })
         .filter(|p| kind.as_ref().is_none_or(|k| p["type"] == k.as_str()))
+        .filter(|p| include.as_ref().is_none_or(|ids| p["id"].as_u64().is_some_and(|id| ids.contains(&id))))
         .filter(|p| search.as_ref().is_none_or(|t| p["name"].as_str().unwrap_or("").to_lowercase().contains(t)))
         .cloned()
         .collect();
