@@ -2,7 +2,10 @@
 //! `shared/specs/woocommerce/real-10.0.2`: a plain-HTTP store, so only OAuth 1.0a
 //! authenticates (Basic is ignored); keys work only on `/wp-json/wc/` URLs; paging with
 //! `X-WP-Total`/`X-WP-TotalPages` and a `Link` header that echoes the request's query;
-//! `per_page` above 100 refused; SKU search exact and covering variations.
+//! `per_page` above 100 refused. This file holds the store's state, the router, auth and
+//! paging; the resources live in `woo_products`, `woo_customers`, `woo_order_routes`
+//! (with `woo_order_create`, `woo_order_writes`, `woo_order_view`), `woo_taxes` and
+//! `woo_catalog_extra`. `sim/tests/woo_replay_real_store.rs` replays the recordings.
 
 use crate::oauth1_verify::{REQUIRED, TIMESTAMP_WINDOW_SECS, expected_signature, header_params};
 use crate::seed::Item;
@@ -55,9 +58,11 @@ impl State {
             .collect();
         products.extend(variations(catalog));
         let orders = crate::seed::orders(catalog, orders).iter().map(|spec| crate::woo_orders::build(spec).0).collect();
+        // New posts are numbered above the seeded ones (variations sit at 20 000 and 30 000).
+        let seeded = products.iter().chain(&orders).filter_map(|v: &Value| v["id"].as_u64()).max().unwrap_or(0);
         let mut state = State {
             pretty_permalinks: true,
-            next_id: 100 + catalog.len() as u64,
+            next_id: seeded.max(100 + catalog.len() as u64),
             products,
             orders,
             writes: Default::default(),
@@ -79,16 +84,11 @@ impl State {
         state
     }
 
-    /// A new WordPress post id: products, variations and orders share one sequence.
+    /// A new WordPress post id: products, variations and orders share one sequence, which
+    /// starts above every seeded id (see `new`).
     pub(crate) fn fresh_id(&mut self) -> u64 {
-        loop {
-            self.next_id += 1;
-            let id = self.next_id;
-            let used = |list: &[Value]| list.iter().any(|v| v["id"] == id);
-            if !used(&self.products) && !used(&self.orders) {
-                return id;
-            }
-        }
+        self.next_id += 1;
+        self.next_id
     }
 
     /// Partial refunds made in the store: one unit of the first line of every few paid orders.
@@ -247,6 +247,17 @@ pub(crate) type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
 /// header that repeats the request's query.
 pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
+    list_shown(ctx, request, select, |_, item| item.clone())
+}
+
+/// A paged list whose items `select` picks as stored and `show` turns into answers, for
+/// the page only (a view can be costly; lists can be long).
+pub(crate) fn list_shown(
+    ctx: &Ctx,
+    request: &Request,
+    select: impl FnOnce(&State, Param<'_>) -> Vec<Value>,
+    show: impl Fn(&State, &Value) -> Value,
+) -> Response {
     if let Err(r) = authenticate(ctx, request) {
         return r;
     }
@@ -265,11 +276,17 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
         )
             .into_response();
     }
-    let matching = select(&lock(&ctx.state), &param);
+    let state = lock(&ctx.state);
+    let matching = select(&state, &param);
     let total = matching.len() as i64;
     let pages = (total + per_page - 1) / per_page;
-    let items: Vec<Value> =
-        matching.into_iter().skip(((page.max(1) - 1) * per_page) as usize).take(per_page as usize).collect();
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(((page.max(1) - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .map(|item| show(&state, item))
+        .collect();
+    drop(state);
     let mut response = Json(items).into_response();
     let h = response.headers_mut();
     h.insert("X-WP-Total", HeaderValue::from(total));
@@ -283,10 +300,12 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
 /// prev/next only, each repeating the request's whole query (oauth_* included) with
 /// another page number, as the real store does.
 fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -> Option<HeaderValue> {
-    let with_page = |p: i64| {
-        let rest: Vec<&str> = raw_query.split('&').filter(|kv| !kv.starts_with("page=") && !kv.is_empty()).collect();
-        format!("<{home}{path}?{}&page={p}>", rest.join("&"))
-    };
+    let mut rest: Vec<String> =
+        raw_query.split('&').filter(|kv| !kv.starts_with("page=") && !kv.is_empty()).map(str::to_owned).collect();
+    if path.ends_with("/orders") {
+        orders_link_query(&mut rest);
+    }
+    let with_page = |p: i64| format!("<{home}{path}?{}&page={p}>", rest.join("&"));
     let mut links = Vec::new();
     // Past the last page, prev points at the last page (exchange 33).
     if page > 1 && pages > 0 {
@@ -296,6 +315,23 @@ fn link_header(home: &str, path: &str, raw_query: &str, page: i64, pages: i64) -
         links.push(format!("{}; rel=\"next\"", with_page(page + 1)));
     }
     (!links.is_empty()).then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
+}
+
+/// On `/orders` the links also carry what the store filled in (exchange 97):
+/// `dates_are_gmt=1` for `true`, and `status[0]=any`, `dp=2`, `context=view`.
+fn orders_link_query(query: &mut Vec<String>) {
+    for kv in query.iter_mut() {
+        if kv == "dates_are_gmt=true" {
+            *kv = "dates_are_gmt=1".into();
+        }
+    }
+    let has = |q: &Vec<String>, k: &str| q.iter().any(|kv| kv.starts_with(&format!("{k}=")));
+    for (k, v) in [("status%5B0%5D", "any"), ("dp", "2"), ("context", "view")] {
+        let given = if k.starts_with("status") { has(query, "status") } else { has(query, k) };
+        if !given {
+            query.push(format!("{k}={v}"));
+        }
+    }
 }
 
 /// Authenticates, reads the JSON body (if any) and answers what `act` decides.

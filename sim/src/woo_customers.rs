@@ -3,7 +3,7 @@
 //! stores them (`Fika &amp; Co`) while billing and shipping stay as typed, listed by
 //! display name, role `customer` only unless `role` says otherwise (`all`: every user).
 
-use crate::woo::{Ctx, handle, list};
+use crate::woo::{Ctx, handle, list_shown};
 use crate::woo_order_writes::WooRefusal;
 use crate::woo_text::stored_name;
 use axum::extract::{Request, State as Axum};
@@ -86,17 +86,22 @@ pub(crate) async fn create_customer(Axum(ctx): Axum<Ctx>, request: Request) -> R
 /// lists every user (exchanges 84, 85), ordered by display name (the user name here).
 pub(crate) async fn list_customers(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
     let home = crate::lock(&ctx.home_url).clone();
-    list(&ctx, &request, |s, param| {
-        let email = param("email");
-        let role = param("role").unwrap_or_else(|| "customer".into());
-        let mut found: Vec<&Value> = s
-            .extra
-            .customers
-            .iter()
-            .filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str()))
-            .filter(|c| role == "all" || c["role"] == role.as_str())
-            .collect();
-        found.sort_by_key(|c| c["username"].as_str().unwrap_or("").to_owned());
-        found.into_iter().map(|c| view(c, &home)).collect()
-    })
+    list_shown(
+        &ctx,
+        &request,
+        |s, param| {
+            let email = param("email");
+            let role = param("role").unwrap_or_else(|| "customer".into());
+            let mut found: Vec<&Value> = s
+                .extra
+                .customers
+                .iter()
+                .filter(|c| email.as_ref().is_none_or(|e| c["email"] == e.as_str()))
+                .filter(|c| role == "all" || c["role"] == role.as_str())
+                .collect();
+            found.sort_by_key(|c| c["username"].as_str().unwrap_or("").to_owned());
+            found.into_iter().cloned().collect()
+        },
+        |_, c| view(c, &home),
+    )
 }

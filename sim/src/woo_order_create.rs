@@ -109,6 +109,35 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
+/// A line's take from stock: (its index among the lines, the product, the quantity).
+type StockTake = (usize, Value, Decimal);
+
+/// What the order adds up as its lines are priced.
+#[derive(Default)]
+struct Sums {
+    /// Rates in order of first use: the order of `tax_lines`.
+    first_use: Vec<u32>,
+    /// Net of the positive items per rate: what a negative fee's tax spreads over.
+    positive_net: BTreeMap<u32, Decimal>,
+    discount_total: Decimal,
+    raw_discount_tax: Decimal,
+    coupon_amount: Decimal,
+    coupon_raw_tax: Decimal,
+}
+
+impl Sums {
+    fn add_line(&mut self, p: &Priced) {
+        self.discount_total += p.sub_net - p.net;
+        self.raw_discount_tax += p.raw_sub_tax - p.raw_tax;
+        self.coupon_amount += p.coupon.0;
+        self.coupon_raw_tax += p.coupon.1;
+        if !self.first_use.contains(&p.rate) {
+            self.first_use.push(p.rate);
+        }
+        *self.positive_net.entry(p.rate).or_default() += p.net;
+    }
+}
+
 impl State {
     fn next_item(&mut self) -> u64 {
         self.next_item += 1;
@@ -154,13 +183,36 @@ impl State {
     /// Builds, stores and answers a new order.
     pub fn create_order(&mut self, body: &Value) -> Value {
         let incl = self.settings.prices_include_tax();
-        let (off, mut coupon_lines) = self.coupons_of(body);
-        let mut first_use: Vec<u32> = Vec::new();
-        let mut positive_net: BTreeMap<u32, Decimal> = BTreeMap::new();
-        let (mut discount_total, mut raw_discount_tax) = (Decimal::ZERO, Decimal::ZERO);
-        let (mut coupon_amount, mut coupon_raw_tax) = (Decimal::ZERO, Decimal::ZERO);
-        let mut lines = Vec::new();
-        let mut stock_takes = Vec::new();
+        let (off, coupon_lines) = self.coupons_of(body);
+        let mut sums = Sums::default();
+        let (lines, stock_takes) = self.priced_lines(body, incl, off, &mut sums);
+        let ship_rate = shipping_rate(&sums.first_use);
+        let shipping_lines = self.shipping_lines(body, ship_rate, &mut sums);
+        let fee_lines = self.fee_lines(body, &mut sums.positive_net, &mut sums.first_use);
+        if !shipping_lines.is_empty() && !sums.first_use.contains(&ship_rate) {
+            sums.first_use.push(ship_rate);
+        }
+        let mut order = self.assemble(body, incl, lines, shipping_lines, fee_lines, &sums.first_use);
+        order["discount_total"] = json!(text(sums.discount_total, DP));
+        order["discount_tax"] = json!(text(round(sums.raw_discount_tax, DP), DP));
+        order["coupon_lines"] = self.finish_coupons(coupon_lines, &sums);
+        self.take_stock(&mut order, stock_takes);
+        self.orders.push(order.clone());
+        for line in order["line_items"].as_array_mut().into_iter().flatten() {
+            line.as_object_mut().map(|l| l.remove("_raw_taxes"));
+        }
+        order
+    }
+
+    /// The product lines, priced from the catalogue, and what each takes from stock.
+    fn priced_lines(
+        &mut self,
+        body: &Value,
+        incl: bool,
+        off: Decimal,
+        sums: &mut Sums,
+    ) -> (Vec<Value>, Vec<StockTake>) {
+        let (mut lines, mut takes) = (Vec::new(), Vec::new());
         for line in body["line_items"].as_array().into_iter().flatten() {
             let product = self.line_product(line);
             let qty = Decimal::from(line["quantity"].as_i64().unwrap_or(1));
@@ -170,16 +222,8 @@ impl State {
                 let sale = p["sale_price"].as_str().filter(|s| !s.is_empty());
                 dec(&sale.map_or_else(|| p["regular_price"].clone(), |s| json!(s)))
             });
-            let explicit = line.get("total").map(dec);
-            let p = price_line(unit, qty, rate, incl, explicit, off);
-            discount_total += p.sub_net - p.net;
-            raw_discount_tax += p.raw_sub_tax - p.raw_tax;
-            coupon_amount += p.coupon.0;
-            coupon_raw_tax += p.coupon.1;
-            if !first_use.contains(&rate) {
-                first_use.push(rate);
-            }
-            *positive_net.entry(rate).or_default() += p.net;
+            let p = price_line(unit, qty, rate, incl, line.get("total").map(dec), off);
+            sums.add_line(&p);
             let id = self.next_item();
             let mut item = self.order_line(id, product.as_ref(), &class, qty, &p);
             for m in item["meta_data"].as_array_mut().into_iter().flatten() {
@@ -190,41 +234,37 @@ impl State {
             item["_raw_taxes"] = json!([p.raw_sub_tax.to_string(), p.raw_tax.to_string()]);
             lines.push(item);
             if let Some(product) = product {
-                stock_takes.push((lines.len() - 1, product, qty));
+                takes.push((lines.len() - 1, product, qty));
             }
         }
-        let ship_rate = shipping_rate(&first_use);
-        let mut shipping_lines = Vec::new();
+        (lines, takes)
+    }
+
+    /// Shipping lines: their totals ex VAT, taxed in the class the items give.
+    fn shipping_lines(&mut self, body: &Value, rate: u32, sums: &mut Sums) -> Vec<Value> {
+        let mut out = Vec::new();
         for s in body["shipping_lines"].as_array().into_iter().flatten() {
             let net = round(dec(&s["total"]), DP);
-            let tax = round(net * pct(ship_rate), DP);
-            *positive_net.entry(ship_rate).or_default() += net;
+            let tax = round(net * pct(rate), DP);
+            *sums.positive_net.entry(rate).or_default() += net;
             let id = self.next_item();
-            shipping_lines.push(json!({ "id": id, "method_title": s["method_title"], "method_id": s["method_id"],
+            out.push(json!({ "id": id, "method_title": s["method_title"], "method_id": s["method_id"],
                 "instance_id": s.get("instance_id").cloned().unwrap_or(json!("")), "total": text(net, DP),
-                "total_tax": text(tax, DP), "taxes": taxes(ship_rate, tax, None), "tax_status": "taxable", "meta_data": [] }));
+                "total_tax": text(tax, DP), "taxes": taxes(rate, tax, None), "tax_status": "taxable", "meta_data": [] }));
         }
-        let fee_lines = self.fee_lines(body, &mut positive_net, &mut first_use);
-        if !shipping_lines.is_empty() && !first_use.contains(&ship_rate) {
-            first_use.push(ship_rate);
-        }
-        let mut order = self.assemble(body, incl, lines, shipping_lines, fee_lines, &first_use);
-        order["discount_total"] = json!(text(discount_total, DP));
-        order["discount_tax"] = json!(text(round(raw_discount_tax, DP), DP));
-        let coupon_tax = round(coupon_raw_tax, DP);
-        for c in coupon_lines.iter_mut() {
+        out
+    }
+
+    /// Coupon lines with their ids and what they took off: `discount` ex VAT and its tax.
+    fn finish_coupons(&mut self, mut coupons: Vec<Value>, sums: &Sums) -> Value {
+        let tax = round(sums.coupon_raw_tax, DP);
+        for c in coupons.iter_mut() {
             c["id"] = json!(self.next_item());
             c["meta_data"][0]["id"] = json!(self.next_item());
-            c["discount"] = json!(text(coupon_amount - coupon_tax, DP));
-            c["discount_tax"] = json!(text(coupon_tax, DP));
+            c["discount"] = json!(text(sums.coupon_amount - tax, DP));
+            c["discount_tax"] = json!(text(tax, DP));
         }
-        order["coupon_lines"] = Value::Array(coupon_lines);
-        self.take_stock(&mut order, stock_takes);
-        self.orders.push(order.clone());
-        for line in order["line_items"].as_array_mut().into_iter().flatten() {
-            line.as_object_mut().map(|l| l.remove("_raw_taxes"));
-        }
-        order
+        Value::Array(coupons)
     }
 
     fn order_line(&self, id: u64, product: Option<&Value>, class: &str, qty: Decimal, p: &Priced) -> Value {
@@ -385,7 +425,7 @@ impl State {
     /// A paid or held order takes its items from stock: managed stock goes down, each such
     /// line gets `_reduced_stock`, products count the sale, and the order gets the store's
     /// notes (stock, then the status change from pending).
-    fn take_stock(&mut self, order: &mut Value, takes: Vec<(usize, Value, Decimal)>) {
+    fn take_stock(&mut self, order: &mut Value, takes: Vec<StockTake>) {
         let status = order["status"].as_str().unwrap_or("pending").to_owned();
         if !matches!(status.as_str(), "processing" | "completed" | "on-hold") {
             return;

@@ -3,7 +3,7 @@
 //! (per order and store-wide, paged; a refund restocks unless told not to) and coupons.
 //! Every answer goes through `woo_order_view`, so it has the real store's fields.
 
-use crate::woo::{Ctx, State, handle, list};
+use crate::woo::{Ctx, State, handle, list, list_shown};
 use crate::woo_order_view as view;
 use crate::woo_order_writes::WooRefusal;
 use axum::Json;
@@ -45,29 +45,34 @@ pub(crate) async fn list_orders(Axum(ctx): Axum<Ctx>, request: Request) -> Respo
         }
     }
     let home = home(&ctx);
-    list(&ctx, &request, |s, param| {
-        let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
-        // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
-        let after = param("modified_after");
-        let mut orders: Vec<&Value> = s
-            .orders
-            .iter()
-            .filter(|o| {
-                statuses.as_ref().is_none_or(|list| list.iter().any(|st| st == "any" || o["status"] == st.as_str()))
-            })
-            .filter(|o| after.as_ref().is_none_or(|a| o["date_modified_gmt"].as_str().unwrap_or("") > a.as_str()))
-            .collect();
-        if param("orderby").as_deref() == Some("modified") {
-            orders.sort_by(|a, b| {
-                (a["date_modified_gmt"].as_str(), a["id"].as_u64())
-                    .cmp(&(b["date_modified_gmt"].as_str(), b["id"].as_u64()))
-            });
-        }
-        if param("order").as_deref() != Some("asc") {
-            orders.reverse();
-        }
-        orders.into_iter().map(|o| view::order(o, &home)).collect()
-    })
+    list_shown(
+        &ctx,
+        &request,
+        |s, param| {
+            let statuses: Option<Vec<String>> = param("status").map(|v| v.split(',').map(str::to_owned).collect());
+            // Bounds are exclusive; with dates_are_gmt they compare against the GMT column.
+            let after = param("modified_after");
+            let mut orders: Vec<&Value> = s
+                .orders
+                .iter()
+                .filter(|o| {
+                    statuses.as_ref().is_none_or(|list| list.iter().any(|st| st == "any" || o["status"] == st.as_str()))
+                })
+                .filter(|o| after.as_ref().is_none_or(|a| o["date_modified_gmt"].as_str().unwrap_or("") > a.as_str()))
+                .collect();
+            if param("orderby").as_deref() == Some("modified") {
+                orders.sort_by(|a, b| {
+                    (a["date_modified_gmt"].as_str(), a["id"].as_u64())
+                        .cmp(&(b["date_modified_gmt"].as_str(), b["id"].as_u64()))
+                });
+            }
+            if param("order").as_deref() != Some("asc") {
+                orders.reverse();
+            }
+            orders.into_iter().cloned().collect()
+        },
+        |_, o| view::order(o, &home),
+    )
 }
 
 /// `POST /orders`; an `order.created` webhook is then delivered in the background, as

@@ -142,7 +142,7 @@ pub fn build(spec: &OrderSpec) -> (Value, Decimal) {
             *positive_net.entry(l.rate).or_default() += net;
             json!({
                 "id": i + 1, "name": crate::woo_text::stored_name(&l.name), "product_id": 100 + i, "variation_id": 0, "quantity": l.quantity,
-                "tax_class": "", "sku": l.sku, "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
+                "tax_class": crate::woo_taxes::class_of_rate(l.rate), "sku": l.sku, "subtotal": text(net, dp), "subtotal_tax": text(tax, dp),
                 "total": text(net, dp), "total_tax": text(tax, dp), "taxes": taxes(l.rate, tax, dp),
                 "price": (net / Decimal::from(l.quantity)).to_string().parse::<f64>().unwrap_or(0.0), "meta_data": []
             })

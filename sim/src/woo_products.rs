@@ -3,9 +3,9 @@
 //! names its owner), per-item batch errors under HTTP 200, `stock_quantity` an integer,
 //! `tax_class` kept as sent without touching the price, and the lists: parents only
 //! newest first, `sku=` an exact match or comma list that also finds variations,
-//! `type=` and a `search` that looks at names, never SKUs.
+//! `type=`, `include=` and a `search` that looks at names, never SKUs.
 
-use crate::woo::{Ctx, State, handle, list};
+use crate::woo::{Ctx, State, handle, list_shown};
 use crate::woo_order_writes::WooRefusal;
 use crate::woo_product_view as view;
 use axum::extract::{Path, Request, State as Axum};
@@ -132,8 +132,12 @@ impl State {
             let parent = self.stored(stored["parent_id"].as_u64().unwrap_or(0));
             return view::variation_as_product(stored, parent, home);
         }
-        let children: Vec<&Value> =
-            self.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == id).collect();
+        // Only a variable product has variations; looking for them costs a pass over all.
+        let children: Vec<&Value> = if stored["type"] == "variable" {
+            self.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == id).collect()
+        } else {
+            Vec::new()
+        };
         view::product(stored, &children, home)
     }
 
@@ -166,28 +170,38 @@ fn home(ctx: &Ctx) -> String {
 
 pub(crate) async fn list_products(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
     let home = home(&ctx);
-    list(&ctx, &request, |s, param| {
-        let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
-        let kind = param("type");
-        let search = param("search").map(|t| t.to_lowercase());
-        let mut found: Vec<Value> = s
-            .products
-            .iter()
-            .filter(|p| match &skus {
-                // An exact SKU search also finds variations.
-                Some(list) => list.iter().any(|sku| !sku.is_empty() && p["sku"] == sku.as_str()),
-                None => p["type"] != "variation",
-            })
-            .filter(|p| kind.as_ref().is_none_or(|k| p["type"] == k.as_str()))
-            .filter(|p| search.as_ref().is_none_or(|t| p["name"].as_str().unwrap_or("").to_lowercase().contains(t)))
-            .map(|p| s.product_view(p, &home))
-            .collect();
-        // Newest first unless asked otherwise, as the store lists by date.
-        if param("order").as_deref() != Some("asc") {
-            found.reverse();
-        }
-        found
-    })
+    list_shown(&ctx, &request, select_products, |s, p| s.product_view(p, &home))
+}
+
+/// The products a list asks for, as stored, in the store's order.
+fn select_products(s: &State, param: crate::woo::Param<'_>) -> Vec<Value> {
+    let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let kind = param("type");
+    let search = param("search").map(|t| t.to_lowercase());
+    // `include`: only these ids (a comma list).
+    let include: Option<Vec<u64>> =
+        param("include").map(|v| v.split(',').filter_map(|i| i.trim().parse().ok()).collect());
+    let mut found: Vec<Value> = s
+        .products
+        .iter()
+        .filter(|p| match &skus {
+            // An exact SKU search also finds variations.
+            Some(list) => list.iter().any(|sku| !sku.is_empty() && p["sku"] == sku.as_str()),
+            None => p["type"] != "variation",
+        })
+        .filter(|p| kind.as_ref().is_none_or(|k| p["type"] == k.as_str()))
+        .filter(|p| include.as_ref().is_none_or(|ids| p["id"].as_u64().is_some_and(|id| ids.contains(&id))))
+        .filter(|p| search.as_ref().is_none_or(|t| p["name"].as_str().unwrap_or("").to_lowercase().contains(t)))
+        .cloned()
+        .collect();
+    // By date (here: as made) unless `orderby=id`; newest first unless `order=asc`.
+    if param("orderby").as_deref() == Some("id") {
+        found.sort_by_key(|p| p["id"].as_u64());
+    }
+    if param("order").as_deref() != Some("asc") {
+        found.reverse();
+    }
+    found
 }
 
 pub(crate) async fn get_product(Axum(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
@@ -220,16 +234,13 @@ pub(crate) async fn update_product(Axum(ctx): Axum<Ctx>, Path(id): Path<u64>, re
 
 pub(crate) async fn list_variations(Axum(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
     let home = home(&ctx);
-    list(&ctx, &request, |s, _| {
-        let mut found: Vec<Value> = s
-            .products
-            .iter()
-            .filter(|p| p["type"] == "variation" && p["parent_id"] == parent)
-            .map(|p| s.variation_view(p, &home, false))
-            .collect();
+    let select = |s: &State, _: crate::woo::Param<'_>| {
+        let mut found: Vec<Value> =
+            s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent).cloned().collect();
         found.reverse();
         found
-    })
+    };
+    list_shown(&ctx, &request, select, |s, p| s.variation_view(p, &home, false))
 }
 
 fn as_variation(body: &Value, parent: u64) -> Value {

@@ -1,8 +1,8 @@
-//! The store's tax set-up as the real 10.0.2 store shows it (exchanges 15 to 18): Sweden and
-//! SEK, prices entered including VAT, and four tax classes each with one Swedish rate —
+//! The store's set-up as the real 10.0.2 store shows it (exchanges 01, 15 to 18): Sweden
+//! and SEK, prices entered including VAT, and four tax classes each with one Swedish rate —
 //! standard 25 %, `reduced-rate` 12 %, `reduced-rate-6` 6 %, `zero-rate` 0 % — with rate
-//! ids 1 to 4. Settings come from `woo_settings.json`, the recorded settings (long option
-//! lists cut to a few entries).
+//! ids 1 to 4. Settings come from `woo_settings.json` and the system status from
+//! `woo_system_status.json`, both as recorded (long option lists cut to a few entries).
 
 use serde_json::{Value, json};
 
@@ -123,7 +123,8 @@ mod tests {
     }
 }
 
-/// The routes: settings groups (read, and one option written), tax classes and rates.
+/// The routes: settings groups (read, and one option written), tax classes and rates,
+/// the system status.
 pub(crate) mod routes {
     use crate::woo::{Ctx, handle, list};
     use axum::extract::{Path, Request, State as Axum};

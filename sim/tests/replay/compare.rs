@@ -115,6 +115,18 @@ pub struct Check<'a> {
     pub out: Vec<String>,
 }
 
+/// The query of a `Link` URL as a set of parameters, without the ones that cannot agree:
+/// credentials (`oauth_*`, `consumer_*`) and `modified_after`, a moment of the recording.
+fn link_query(link: Option<&str>, rel: &str) -> BTreeSet<(String, String)> {
+    let part = link.unwrap_or("").split(',').find(|p| p.contains(&format!("rel=\"{rel}\"")));
+    let url = part.and_then(|p| p.split('<').nth(1)?.split('>').next()).unwrap_or("");
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !k.starts_with("oauth_") && !k.starts_with("consumer_") && k != "modified_after")
+        .collect()
+}
+
 fn keys(v: &Value) -> BTreeSet<String> {
     v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
@@ -142,6 +154,12 @@ impl Check<'_> {
         let (real, got) = (rels(headers["Link"].as_str()), rels(ours.header("Link")));
         if real != got {
             self.out.push(format!("Link next/prev {got:?} (real {real:?})"));
+        }
+        for rel in ["next", "prev"] {
+            let (real, got) = (link_query(headers["Link"].as_str(), rel), link_query(ours.header("Link"), rel));
+            if real != got {
+                self.out.push(format!("Link rel={rel} query {got:?} (real {real:?})"));
+            }
         }
     }
 

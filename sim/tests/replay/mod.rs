@@ -352,11 +352,19 @@ pub fn learn_ids(ids: &mut Ids, path: &str, recorded: &Value, ours: &Value) {
 
 #[derive(Default)]
 pub struct Clock {
-    /// (recorded answer time, replay time when that exchange was sent), in order.
+    /// (recorded answer time, replay time when that exchange was answered), in order.
     seen: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Clock {
+    /// Marks the exchange just sent as answered now: the stand-in may have stamped it in
+    /// a later second than it was sent in, and the next exchange must come after that.
+    pub fn after(&mut self) {
+        if let Some(last) = self.seen.last_mut() {
+            last.1 = Utc::now();
+        }
+    }
+
     /// Waits until the wall clock's second differs from the last exchange's when the
     /// recording's did, so that what was modified later is later here too.
     pub fn before(&mut self, recorded: Option<DateTime<Utc>>) {
