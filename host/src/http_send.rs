@@ -33,12 +33,12 @@ pub async fn send(
     let connect = async {
         let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(Error::Connect)?;
         if !https {
-            return Ok::<_, Error>((hyper_handshake(tcp).await?, None));
+            return Ok::<_, Error>((hyper_handshake(Box::new(tcp)).await?, None));
         }
         let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| Error::HttpRequestUriInvalid)?;
         let stream = tokio_rustls::TlsConnector::from(tls.clone()).connect(name, tcp).await.map_err(Error::Tls)?;
         let seen = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::tls::fingerprint(c));
-        Ok((hyper_handshake(stream).await?, seen))
+        Ok((hyper_handshake(Box::new(stream)).await?, seen))
     };
     let ((mut sender, conn), seen) =
         tokio::time::timeout(limit(options.connect_timeout), connect).await.map_err(|_| Error::ConnectionTimeout)??;
@@ -69,15 +69,16 @@ pub async fn send(
     Ok((response, io))
 }
 
-type Handshake<S> = (
+/// A plain or a TLS connection.
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+type Handshake = (
     hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    hyper::client::conn::http1::Connection<TokioIo<S>, Full<Bytes>>,
+    hyper::client::conn::http1::Connection<TokioIo<Box<dyn Stream>>, Full<Bytes>>,
 );
 
-async fn hyper_handshake<S>(stream: S) -> Result<Handshake<S>, Error>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
+async fn hyper_handshake(stream: Box<dyn Stream>) -> Result<Handshake, Error> {
     Ok(hyper::client::conn::http1::Builder::new().handshake(TokioIo::new(stream)).await?)
 }
 

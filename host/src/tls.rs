@@ -65,7 +65,9 @@ fn root_store(extra: &[CertificateDer<'static>]) -> RootCertStore {
 /// The client configuration for services with no trust of their own (Fortnox).
 pub fn platform() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CONFIG.get_or_init(|| build(Vec::new(), Vec::new(), false).expect("the platform's roots make a valid configuration")).clone()
+    CONFIG
+        .get_or_init(|| build(Vec::new(), Vec::new(), false).expect("the platform's roots make a valid configuration"))
+        .clone()
 }
 
 /// The client configuration for a store with `trust`.
@@ -114,10 +116,8 @@ fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
 /// `AB:CD:…`, `abcd…` or `sha256 Fingerprint=AB:CD:…` (as openssl prints it) → 32 bytes.
 pub fn parse_fingerprint(text: &str) -> Result<[u8; 32]> {
     let hex: String = text.rsplit('=').next().unwrap_or_default().chars().filter(|c| *c != ':').collect();
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect();
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect();
     match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
         Some(pin) => Ok(pin),
         None => bail!(
@@ -182,11 +182,12 @@ impl ServerCertVerifier for StoreVerifier {
             return Ok(ServerCertVerified::assertion());
         }
         let seen = fingerprint(end_entity);
-        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Ok(_) if self.strict => Err(self.refuse(seen, None)),
-            Ok(verified) => Ok(verified),
-            Err(cause) => Err(self.refuse(seen, Some(cause))),
+        if self.strict {
+            return Err(self.refuse(seen, None));
         }
+        self.webpki
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            .map_err(|cause| self.refuse(seen, Some(cause)))
     }
 
     fn verify_tls12_signature(
@@ -287,15 +288,26 @@ fn explain_certificate(cause: &CertificateError, host: &str, check: &str) -> Str
             date(not_before)
         ),
         CertificateError::NotValidForName => {
-            format!("the certificate the store presents is not made out to {host}: use the store's address as its certificate names it")
+            format!(
+                "the certificate the store presents is not made out to {host}: use the store's address as its certificate names it"
+            )
         }
         CertificateError::NotValidForNameContext { presented, .. } => format!(
             "the certificate the store presents is made out to {}, not to {host}: connect with --url naming one of \
              those, or have the certificate reissued for {host}",
-            if presented.is_empty() { "no name".to_owned() } else { presented.join(", ") }
+            if presented.is_empty() { "no name".to_owned() } else { names(presented) }
         ),
         other => format!("the certificate of {host} was refused ({other:?})"),
     }
+}
+
+/// rustls shows the certificate's names as `DnsName("shop.example")`; the user wants the name.
+fn names(presented: &[String]) -> String {
+    let bare = |n: &String| {
+        let inner = n.split_once('(').and_then(|(_, rest)| rest.strip_suffix(')')).unwrap_or(n);
+        inner.trim_matches('"').to_owned()
+    };
+    presented.iter().map(bare).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -316,14 +328,21 @@ mod tests {
     }
 
     #[test]
+    fn presented_names_are_shown_bare() {
+        let presented = ["DnsName(\"shop.example\")".to_owned(), "IpAddress(10.0.0.1)".to_owned(), "odd".to_owned()];
+        assert_eq!(names(&presented), "shop.example, 10.0.0.1, odd");
+    }
+
+    #[test]
     fn an_unknown_issuer_is_explained_with_what_to_do() {
         let refused = Refused {
             fingerprint: "AB:CD".into(),
             cause: Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
         };
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::InvalidCertificate(
-            CertificateError::Other(rustls::OtherError(Arc::new(refused))),
-        ));
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(refused)))),
+        );
         let text = explain(&io, "shop.example").unwrap();
         assert!(text.contains("not signed by an authority") && text.contains("--ca-cert"), "{text}");
         assert!(text.contains("fingerprint: AB:CD"), "{text}");

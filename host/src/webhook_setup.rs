@@ -71,8 +71,8 @@ fn hook_name(topic: &str, name: &str) -> String {
 fn is_ours(hook: &Value, topic: &str, name: &str) -> bool {
     let target = connection_named(hook["delivery_url"].as_str().unwrap_or_default());
     let hook_name_is = |n: &str| hook["name"] == n;
-    let named =
-        hook_name_is(&hook_name(topic, name)) || (hook_name_is(&format!("woonox {topic}")) && target.is_none_or(|c| c == name));
+    let named = hook_name_is(&hook_name(topic, name))
+        || (hook_name_is(&format!("woonox {topic}")) && target.is_none_or(|c| c == name));
     hook["topic"] == topic && (named || target == Some(name))
 }
 

@@ -25,7 +25,8 @@ pub async fn woocommerce(paths: &Paths, name: &str, args: WooArgs<'_>) -> Result
     if let Some(webhook_url) = args.webhook_url {
         let config = woonox::config::Config::load(&paths.config_file())?;
         let tls = woonox::tls::for_store(&config.connection(name)?.store_trust())?;
-        let done = woonox::webhook_setup::register(paths, name, url, args.keys, &tls, webhook_url).await.map_err(bad)?;
+        let done =
+            woonox::webhook_setup::register(paths, name, url, args.keys, &tls, webhook_url).await.map_err(bad)?;
         println!(
             "Webhooks for {} → {}: {} created, {} moved there, {} re-enabled, {} already in place, {} extra removed.",
             woonox::webhook_setup::TOPICS.join(", "),
