@@ -159,12 +159,12 @@ async fn send(
                     Err(e) => return Ok(login_refused(&e)),
                 };
             }
-            // A refused certificate will be refused again: say why, in words, and stop.
+            // A refused certificate will be refused again: tell the component why, in words
+            // (its error reaches the user), and stop.
             Err(Error::Tls(e)) => {
                 let host = parts.uri.host().unwrap_or_default();
                 let why = crate::tls::explain(&e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
-                tracing::warn!(connection = %net.name, service = service.name, "{why}");
-                return Err(Error::InternalError(Some(why)));
+                return Err(Error::InternalError(Some(why.replace('\n', " "))));
             }
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);

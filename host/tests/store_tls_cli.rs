@@ -195,6 +195,18 @@ fn pin_sha256_accepts_that_certificate_and_a_wrong_pin_is_refused() {
     }
     let config = std::fs::read_to_string(data.join("woonox.toml")).unwrap();
     assert!(config.contains(&format!("pin-sha256 = \"{plain}\"")), "{config}");
+
+    // The component's calls are held to the same pin: with another one they are refused,
+    // and the user is told why in the same words.
+    connect_fortnox(&data, &sim);
+    let config = std::fs::read_to_string(data.join("woonox.toml")).unwrap();
+    std::fs::write(data.join("woonox.toml"), config.replace(&plain, &wrong.replace(':', ""))).unwrap();
+    sim.log.clear();
+    let out = common::woonox(&data, &["check"]);
+    let (stdout, stderr) = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("not the one pinned") && stderr.contains(&pki.fingerprint), "{stdout}\n{stderr}");
+    assert_eq!(sim.log.count("woocommerce"), 0, "nothing reached the store");
 }
 
 /// A pin names one certificate: a valid certificate from a trusted CA that is not the

@@ -15,7 +15,8 @@ fn https_sim(rt: &tokio::runtime::Runtime) -> (Sim, Arc<rustls::ClientConfig>, s
     let key = KeyPair::generate().unwrap();
     let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap().self_signed(&key).unwrap();
     let identity = TlsIdentity { cert_pem: cert.pem(), key_pem: key.serialize_pem() };
-    let sim = rt.block_on(Sim::start(SimConfig { articles: 10, woo_tls: Some(identity), ..Default::default() })).unwrap();
+    let sim =
+        rt.block_on(Sim::start(SimConfig { articles: 10, woo_tls: Some(identity), ..Default::default() })).unwrap();
     let dir = std::env::temp_dir().join(format!("woonox-https-auth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pem = dir.join("store.pem");
