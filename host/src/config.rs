@@ -32,6 +32,12 @@ pub struct ConnectionConfig {
     /// The merchant's settings for this connection (see examples/woonox.toml).
     #[serde(default)]
     pub settings: Option<PathBuf>,
+    /// A CA file (PEM) to trust for the store besides the system's (`--ca-cert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
+    /// The store's certificate, pinned by its SHA-256 fingerprint (`--pin-sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_sha256: Option<String>,
     /// `woonox serve`'s poll interval per flow, e.g. `stock = "5m"`, `products = "off"`;
     /// flows not named keep their defaults (see serve/schedule.rs).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -56,8 +62,17 @@ impl Default for ConnectionConfig {
             fortnox_auth: default_fortnox_auth(),
             woo_requests_per_second: default_woo_rate(),
             settings: None,
+            ca_cert: None,
+            pin_sha256: None,
             schedule: Default::default(),
         }
+    }
+}
+
+impl ConnectionConfig {
+    /// Whom the store's certificate must come from.
+    pub fn store_trust(&self) -> crate::tls::StoreTrust {
+        crate::tls::StoreTrust { ca_cert: self.ca_cert.clone(), pin_sha256: self.pin_sha256.clone() }
     }
 }
 

@@ -6,68 +6,93 @@ use crate::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
 use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
 use crate::http_policy::authorize;
 use crate::secrets;
+use crate::tls::{PeerFingerprint, StoreTrust};
 use anyhow::{Context, Result, bail};
+use http_body_util::BodyExt;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Fortnox scopes the flows use.
 pub const FORTNOX_SCOPES: &str = "article price customer order invoice payment companyinformation settings currency";
 
-pub fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys) -> Result<()> {
+/// What `connect woocommerce` saw: the store's certificate, for the user to compare.
+pub struct Verified {
+    pub fingerprint: Option<String>,
+}
+
+pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, trust: StoreTrust) -> Result<Verified> {
     check_name(name)?;
     let url = url.trim_end_matches('/');
+    let trust = StoreTrust { ca_cert: trust.ca_cert.as_deref().map(absolute).transpose()?, ..trust };
+    let tls = crate::tls::for_store(&trust)?;
     let service = woo_service(url, keys.clone())?;
-    let (status, body) = woo_call(&service, "GET", &format!("{url}/wp-json/wc/v3/products?per_page=1"), None)
+    let answer = woo_call(&service, &tls, "GET", &format!("{url}/wp-json/wc/v3/products?per_page=1"), None)
+        .await
         .with_context(|| format!("cannot reach the store at {url}"))?;
-    if status != 200 {
-        bail!("{}", woonox_guest::sync::error::SyncError::woo(status, &body));
+    if answer.status != 200 {
+        bail!("{}", woonox_guest::sync::error::SyncError::woo(answer.status, &answer.body));
     }
     secrets::write_json(&paths.woo_keys(name), &keys)?;
     let mut config = Config::load(&paths.config_file())?;
-    config.connections.entry(name.to_owned()).or_default().store_url = Some(url.to_owned());
-    config.save(&paths.config_file())
+    let entry = config.connections.entry(name.to_owned()).or_default();
+    entry.store_url = Some(url.to_owned());
+    // What this connect was told is the whole trust: a flag left out is dropped.
+    (entry.ca_cert, entry.pin_sha256) = (trust.ca_cert, trust.pin_sha256);
+    config.save(&paths.config_file())?;
+    Ok(Verified { fingerprint: answer.fingerprint })
 }
 
-/// One signed call to the store (blocking): the status and the body.
-pub fn woo_call(
+/// The CA file as an absolute path, so later runs from another directory find it.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).with_context(|| format!("cannot read the CA file {}", path.display()))
+}
+
+/// A store's answer to one call.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    /// The SHA-256 fingerprint of the store's certificate (HTTPS only).
+    pub fingerprint: Option<String>,
+}
+
+/// One signed call to the store, with the connection's TLS trust.
+pub async fn woo_call(
     service: &crate::http_policy::Service,
+    tls: &Arc<rustls::ClientConfig>,
     method: &str,
     url: &str,
     body: Option<&serde_json::Value>,
-) -> Result<(u16, String)> {
+) -> Result<Answer> {
     let mut parts = http::Request::builder().method(method).uri(url).body(())?.into_parts().0;
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     authorize(service, &mut parts, now, &format!("{:032x}", rand::random::<u128>())).map_err(anyhow::Error::msg)?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
-    let uri = parts.uri.to_string();
-    let headers: Vec<(String, String)> =
-        parts.headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned())).collect();
-    let mut response = match body {
+    let bytes = match body {
         Some(json) => {
-            let mut request = agent.post(&uri);
-            if method == "PUT" {
-                request = agent.put(&uri);
-            }
-            for (k, v) in &headers {
-                request = request.header(k, v);
-            }
-            request.header("content-type", "application/json").send(json.to_string())?
+            parts.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+            bytes::Bytes::from(json.to_string())
         }
-        None => {
-            let mut request = agent.get(&uri);
-            for (k, v) in &headers {
-                request = request.header(k, v);
-            }
-            request.call()?
-        }
+        None => bytes::Bytes::new(),
     };
+    let host = parts.uri.host().unwrap_or_default().to_owned();
+    let options = wasmtime_wasi_http::RequestOptions {
+        connect_timeout: Some(Duration::from_secs(10)),
+        first_byte_timeout: Some(Duration::from_secs(30)),
+        between_bytes_timeout: Some(Duration::from_secs(30)),
+    };
+    let (response, _) = match crate::http_send::send(http::Request::from_parts(parts, bytes), options, tls).await {
+        Ok(sent) => sent,
+        Err(wasmtime_wasi_http::Error::Tls(e)) => {
+            bail!("{}", crate::tls::explain(&e, &host).unwrap_or_else(|| format!("TLS failed: {e}")))
+        }
+        Err(e) => bail!("{e}"),
+    };
+    let fingerprint = response.extensions().get::<PeerFingerprint>().map(|f| f.0.clone());
     let status = response.status().as_u16();
-    Ok((status, response.body_mut().read_to_string().unwrap_or_default()))
+    let body = response.into_body().collect().await.map_err(|e| anyhow::anyhow!("{e}"))?.to_bytes();
+    Ok(Answer { status, body: String::from_utf8_lossy(&body).into_owned(), fingerprint })
 }
 
 pub enum FortnoxMode {

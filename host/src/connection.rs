@@ -119,7 +119,9 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
         ("fortnox", Arc::new(SlidingWindow::fortnox())),
         ("woocommerce", Arc::new(SlidingWindow::new(woo_rate, Duration::from_secs(1)))),
     ]);
-    let net = ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, ..Default::default() };
+    let tls = HashMap::from([("woocommerce", crate::tls::for_store(&c.store_trust())?)]);
+    let net =
+        ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, tls, ..Default::default() };
     let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state), progress: None };
     Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url })
 }

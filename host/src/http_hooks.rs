@@ -56,6 +56,9 @@ pub struct ConnectionNet {
     pub stats: Arc<NetStats>,
     /// The first retry waits up to this long; each further one up to twice as long.
     pub retry_base: Duration,
+    /// Whom each service's certificate must come from (the store's CA or pin); a service
+    /// not listed is checked against the platform's trust store.
+    pub tls: HashMap<&'static str, Arc<rustls::ClientConfig>>,
 }
 
 impl Default for ConnectionNet {
@@ -67,6 +70,7 @@ impl Default for ConnectionNet {
             record: Arc::default(),
             stats: Arc::default(),
             retry_base: Duration::from_millis(500),
+            tls: HashMap::new(),
         }
     }
 }
@@ -140,8 +144,8 @@ async fn send(
         let nonce = format!("{:032x}", rand::random::<u128>());
         authorize(&signer, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
         let started = Instant::now();
-        let request = http::Request::from_parts(attempt, Full::new(body.clone()).map_err(|never| match never {}));
-        let outcome = wasmtime_wasi_http::default_send_request(request, Some(options)).await;
+        let tls = net.tls.get(service.name).cloned().unwrap_or_else(crate::tls::platform);
+        let outcome = crate::http_send::send(http::Request::from_parts(attempt, body.clone()), options, &tls).await;
         let status = outcome.as_ref().map(|(r, _)| r.status().as_u16()).unwrap_or(0);
         let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
         record(net, service.name, &parts, status, bytes, (granted, started));
@@ -154,6 +158,13 @@ async fn send(
                     Ok(signer) => signer,
                     Err(e) => return Ok(login_refused(&e)),
                 };
+            }
+            // A refused certificate will be refused again: tell the component why, in words
+            // (its error reaches the user), and stop.
+            Err(Error::Tls(e)) => {
+                let host = parts.uri.host().unwrap_or_default();
+                let why = crate::tls::explain(&e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
+                return Err(Error::InternalError(Some(why.replace('\n', " "))));
             }
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);
@@ -169,7 +180,7 @@ async fn send(
                 tries_get += 1;
                 tokio::time::sleep(backoff(net.retry_base, tries_get)).await;
             }
-            Ok((response, io)) => return Ok((response.map(|b| b.boxed_unsync()), Box::new(io) as Io)),
+            Ok((response, io)) => return Ok((response, io)),
             Err(e) => return Err(e),
         }
     }

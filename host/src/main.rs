@@ -150,10 +150,19 @@ enum ConnectService {
         consumer_key: String,
         #[arg(long)]
         consumer_secret: String,
-        /// Where `woonox serve` is reachable from the store (e.g. https://woonox.example):
-        /// registers the order webhooks there, idempotently.
+        /// Where `woonox serve` is reachable from the store: its base (https://woonox.example)
+        /// or the full hook URL (…/hooks/woocommerce/<connection>). Registers the order
+        /// webhooks there; woonox's earlier ones are moved, not duplicated.
         #[arg(long, value_name = "URL")]
         webhook_url: Option<String>,
+        /// Trust this CA (PEM) for the store besides the system's (SSL_CERT_FILE also works).
+        /// A self-signed store certificate given here is accepted as it is (pinned).
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// Accept the store only with this very certificate: its SHA-256 fingerprint, as
+        /// `connect` prints it or `openssl x509 -noout -fingerprint -sha256` shows it.
+        #[arg(long, value_name = "FINGERPRINT")]
+        pin_sha256: Option<String>,
     },
     /// Connect a Fortnox company (client secret from WOONOX_FORTNOX_CLIENT_SECRET or standard input).
     Fortnox {
@@ -256,10 +265,21 @@ fn run(cli: Cli) -> Result<()> {
     rt.block_on(async {
         match cli.command {
             Command::Connect {
-                service: ConnectService::Woocommerce { connection, url, consumer_key, consumer_secret, webhook_url },
+                service:
+                    ConnectService::Woocommerce {
+                        connection,
+                        url,
+                        consumer_key,
+                        consumer_secret,
+                        webhook_url,
+                        ca_cert,
+                        pin_sha256,
+                    },
             } => {
                 let keys = woonox::connection::WooKeys { consumer_key, consumer_secret };
-                cli::connect::woocommerce(&paths, &connection, &url, keys, webhook_url.as_deref())
+                let trust = woonox::tls::StoreTrust { ca_cert, pin_sha256 };
+                let args = cli::connect::WooArgs { url: &url, keys, trust, webhook_url: webhook_url.as_deref() };
+                cli::connect::woocommerce(&paths, &connection, args).await
             }
             Command::Connect {
                 service:

@@ -252,7 +252,8 @@ fn a_store_without_pretty_permalinks_is_told_to_enable_them() {
     let data = std::env::temp_dir().join(format!("woonox-permalinks-{}", std::process::id()));
     let paths = woonox::connection::Paths::new(data.clone());
     let keys = keys(WOO_CONSUMER_SECRET);
-    let err = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys).unwrap_err().to_string();
+    let connecting = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys, Default::default());
+    let err = r._rt.block_on(connecting).err().unwrap().to_string();
     assert!(err.contains("enable pretty permalinks"), "{err}");
     assert!(!data.join("secrets/shop/woocommerce.json").exists());
 }

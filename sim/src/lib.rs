@@ -15,6 +15,7 @@ pub mod fortnox_spec;
 pub mod log;
 mod oauth1_verify;
 pub mod seed;
+pub mod tls;
 pub mod webhooks;
 pub mod woo;
 pub mod woo_catalog_extra;
@@ -52,11 +53,22 @@ pub struct SimConfig {
     /// 0 picks a free port.
     pub fortnox_port: u16,
     pub woo_port: u16,
+    /// Serve the store over HTTPS with this certificate; `None`: plain HTTP.
+    pub woo_tls: Option<tls::TlsIdentity>,
 }
 
 impl Default for SimConfig {
     fn default() -> Self {
-        SimConfig { seed: 1, articles: 40, orders: None, refunds: 0, refused_orders: 0, fortnox_port: 0, woo_port: 0 }
+        SimConfig {
+            seed: 1,
+            articles: 40,
+            orders: None,
+            refunds: 0,
+            refused_orders: 0,
+            fortnox_port: 0,
+            woo_port: 0,
+            woo_tls: None,
+        }
     }
 }
 
@@ -96,8 +108,13 @@ impl Sim {
                 .await?;
         let woo_url_placeholder = Arc::new(Mutex::new(String::new()));
         let woo_router = woo::router(woo.clone(), woo_url_placeholder.clone());
-        let (woo_addr, w) = serve(config.woo_port, layered(woo_router, "woocommerce", &woo_faults, &log)).await?;
-        let woo_url = format!("http://{woo_addr}");
+        let woo_router = layered(woo_router, "woocommerce", &woo_faults, &log);
+        let (woo_addr, w) = match &config.woo_tls {
+            Some(identity) => serve_tls(config.woo_port, woo_router, tls::acceptor(identity)?).await?,
+            None => serve(config.woo_port, woo_router).await?,
+        };
+        let scheme = if config.woo_tls.is_some() { "https" } else { "http" };
+        let woo_url = format!("{scheme}://{woo_addr}");
         *woo_url_placeholder.lock().unwrap() = woo_url.clone();
         Ok(Sim {
             fortnox_url: format!("http://{fortnox_addr}"),
@@ -128,6 +145,19 @@ fn layered(
 async fn serve(port: u16, router: axum::Router) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok((addr, handle))
+}
+
+async fn serve_tls(
+    port: u16,
+    router: axum::Router,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tls::TlsListener::new(tokio::net::TcpListener::bind(("127.0.0.1", port)).await?, acceptor)?;
+    let addr = axum::serve::Listener::local_addr(&listener)?;
     let handle = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

@@ -1,6 +1,7 @@
 //! The WooCommerce stand-in, behaving like the real 10.0.2 store recorded in
-//! `shared/specs/woocommerce/real-10.0.2`: a plain-HTTP store, so only OAuth 1.0a
-//! authenticates (Basic is ignored); keys work only on `/wp-json/wc/` URLs; paging with
+//! `shared/specs/woocommerce/real-10.0.2`: over plain HTTP only OAuth 1.0a authenticates
+//! (Basic is ignored), over HTTPS Basic and query-string keys too; keys work only on
+//! `/wp-json/wc/` URLs; paging with
 //! `X-WP-Total`/`X-WP-TotalPages` and a `Link` header that echoes the request's query;
 //! `per_page` above 100 refused. This file holds the store's state, the router, auth and
 //! paging; the resources live in `woo_products`, `woo_customers`, `woo_order_routes`
@@ -153,7 +154,7 @@ pub fn router(state: Arc<Mutex<State>>, home_url: Arc<Mutex<String>>) -> Router 
         .route("/wp-json/wc/v3/products/{id}/variations/batch", post(batch_variations))
         .route("/wp-json/wc/v3/products/{id}/variations/{vid}", get(get_variation).put(update_variation))
         .route("/wp-json/wc/v3/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/wp-json/wc/v3/webhooks/{id}", get(get_webhook).put(update_webhook))
+        .route("/wp-json/wc/v3/webhooks/{id}", get(get_webhook).put(update_webhook).delete(delete_webhook))
         .route("/wp-json/wc/v3/orders/{id}", get(orders::get_order).put(orders::update_order))
         .route("/wp-json/wc/v3/orders/{id}/notes", get(orders::list_notes).post(orders::add_note))
         .route("/wp-json/wc/v3/orders/{id}/refunds", get(orders::list_refunds).post(orders::add_refund))
@@ -184,15 +185,47 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
-/// OAuth 1.0a over plain HTTP, checked the way WooCommerce does.
+/// As the real store (exchanges 70-77): over HTTPS, keys in the query string or Basic
+/// auth, else OAuth 1.0a signed against the https home URL; over plain HTTP only OAuth
+/// 1.0a, Basic and query-string keys being ignored.
 fn authenticate(ctx: &Ctx, request: &Request) -> Result<(), Response> {
-    let (method, path, headers) = (request.method(), request.uri().path(), request.headers());
-    let query = query_pairs(request.uri().query().unwrap_or(""));
     if !lock(&ctx.state).pretty_permalinks {
         let page = "<!doctype html><title>Sidan hittades inte</title><h1>Hoppsan! Sidan kunde inte hittas.</h1>";
         return Err((StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=UTF-8")], page).into_response());
     }
-    let auth = |m: &str| wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", m);
+    let https = lock(&ctx.home_url).starts_with("https://");
+    match basic_credentials(request).filter(|_| https) {
+        Some((key, secret)) if key == WOO_CONSUMER_KEY && secret == WOO_CONSUMER_SECRET => Ok(()),
+        Some((key, _)) if key == WOO_CONSUMER_KEY => Err(auth_error("Consumer secret is invalid.")),
+        // An unknown key sets no error: the request goes on to OAuth, and is anonymous without it.
+        _ => oauth1(ctx, request),
+    }
+}
+
+fn auth_error(message: &str) -> Response {
+    wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", message)
+}
+
+/// `consumer_key` and `consumer_secret` in the query (both non-empty) first, else
+/// `Authorization: Basic base64(key:secret)`.
+fn basic_credentials(request: &Request) -> Option<(String, String)> {
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let get = |k: &str| query.iter().find(|(key, v)| key == k && !v.is_empty()).map(|(_, v)| v.clone());
+    if let (Some(key), Some(secret)) = (get("consumer_key"), get("consumer_secret")) {
+        return Some((key, secret));
+    }
+    use base64::Engine as _;
+    let header = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(header.strip_prefix("Basic ")?.trim()).ok()?;
+    let (key, secret) = String::from_utf8(decoded).ok()?.split_once(':').map(|(k, s)| (k.to_owned(), s.to_owned()))?;
+    (!key.is_empty() && !secret.is_empty()).then_some((key, secret))
+}
+
+/// OAuth 1.0a, checked the way WooCommerce does, against the store's home URL.
+fn oauth1(ctx: &Ctx, request: &Request) -> Result<(), Response> {
+    let (method, path, headers) = (request.method(), request.uri().path(), request.headers());
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let auth = auth_error;
     let mut params: Vec<(String, String)> = query;
     if let Some(h) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         params.extend(header_params(h));
@@ -391,4 +424,12 @@ async fn get_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, 
 async fn update_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
     let home = lock(&ctx.home_url).clone();
     handle(&ctx, request, |s, body| s.extra.update_webhook(id, &body, &home).map(|h| (StatusCode::OK, h))).await
+}
+
+/// Webhooks are never trashed: deleting one needs `force=true`.
+async fn delete_webhook(axum::extract::State(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
+    let query = query_pairs(request.uri().query().unwrap_or(""));
+    let force = query.iter().any(|(k, v)| k == "force" && (v == "true" || v == "1"));
+    let home = lock(&ctx.home_url).clone();
+    handle(&ctx, request, |s, _| s.extra.delete_webhook(id, force, &home).map(|h| (StatusCode::OK, h))).await
 }

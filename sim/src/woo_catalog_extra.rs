@@ -25,44 +25,25 @@ impl Extra {
 
     /// `POST /webhooks`: the topic must be known; the secret is never echoed back.
     pub fn create_webhook(&mut self, body: &Value, home: &str) -> Result<Value, WooRefusal> {
-        let topic = body["topic"].as_str().unwrap_or_default();
-        let valid = topic.split_once('.').is_some_and(|(r, e)| TOPICS.contains(&r) && EVENTS.contains(&e))
-            || topic.starts_with("action.woocommerce_")
-            || topic.starts_with("action.wc_");
-        if !valid {
-            return Err((
-                400,
-                "woocommerce_rest_shop_webhook_invalid_topic",
-                "Webhook topic is required and must be valid.".into(),
-                json!({ "status": 400 }),
-            ));
-        }
-        let Some(url) = body["delivery_url"].as_str().filter(|u| u.starts_with("http")) else {
-            return Err((
-                400,
-                "rest_invalid_param",
-                "Invalid parameter(s): delivery_url".into(),
-                json!({ "status": 400 }),
-            ));
-        };
+        check_topic(body["topic"].as_str().unwrap_or_default())?;
+        check_webhook(body)?;
+        let Some(url) = body["delivery_url"].as_str() else { return Err(invalid_param("delivery_url")) };
         self.next_webhook += 1;
         let hook = json!({ "id": self.next_webhook, "name": body["name"], "status": body.get("status").cloned().unwrap_or(json!("active")),
-                           "topic": topic, "delivery_url": url, "secret": body["secret"], "failure_count": 0,
+                           "topic": body["topic"], "delivery_url": url, "secret": body["secret"], "failure_count": 0,
                            "date_created_gmt": crate::woo_order_writes::now_gmt() });
         self.webhooks.push(hook.clone());
         Ok(public(&hook, home))
     }
 
     pub fn webhook(&self, id: u64, home: &str) -> Result<Value, WooRefusal> {
-        self.webhooks.iter().find(|h| h["id"] == id).map(|h| public(h, home)).ok_or_else(|| {
-            (404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
-        })
+        self.webhooks.iter().find(|h| h["id"] == id).map(|h| public(h, home)).ok_or_else(invalid_id)
     }
 
+    /// `PUT /webhooks/{id}`: what is given is checked as on creation, then replaces what was.
     pub fn update_webhook(&mut self, id: u64, body: &Value, home: &str) -> Result<Value, WooRefusal> {
-        let hook = self.webhooks.iter_mut().find(|h| h["id"] == id).ok_or_else(|| {
-            (404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
-        })?;
+        check_webhook(body)?;
+        let hook = self.webhooks.iter_mut().find(|h| h["id"] == id).ok_or_else(invalid_id)?;
         for key in ["status", "name", "delivery_url", "secret", "topic"] {
             if let Some(v) = body.get(key) {
                 hook[key] = v.clone();
@@ -71,9 +52,54 @@ impl Extra {
         Ok(public(hook, home))
     }
 
+    /// `DELETE /webhooks/{id}?force=true`: answers the webhook as it was.
+    pub fn delete_webhook(&mut self, id: u64, force: bool, home: &str) -> Result<Value, WooRefusal> {
+        if !force {
+            let message = "Webhooks do not support trashing.".to_owned();
+            return Err((501, "woocommerce_rest_trash_not_supported", message, json!({ "status": 501 })));
+        }
+        let at = self.webhooks.iter().position(|h| h["id"] == id).ok_or_else(invalid_id)?;
+        Ok(public(&self.webhooks.remove(at), home))
+    }
+
     pub fn list_webhooks(&self, home: &str) -> Vec<Value> {
         self.webhooks.iter().map(|h| public(h, home)).collect()
     }
+}
+
+/// The fields a create or an update may carry, checked as the real API checks them:
+/// a known topic (exchange 66), an http(s) delivery URL, a known status.
+fn check_webhook(body: &Value) -> Result<(), WooRefusal> {
+    if let Some(topic) = body.get("topic") {
+        check_topic(topic.as_str().unwrap_or_default())?;
+    }
+    if body.get("delivery_url").is_some_and(|u| !u.as_str().is_some_and(|u| u.starts_with("http"))) {
+        return Err(invalid_param("delivery_url"));
+    }
+    if body.get("status").is_some_and(|s| !["active", "paused", "disabled"].contains(&s.as_str().unwrap_or_default())) {
+        return Err(invalid_param("status"));
+    }
+    Ok(())
+}
+
+/// As exchange 66 shows it.
+fn check_topic(topic: &str) -> Result<(), WooRefusal> {
+    let valid = topic.split_once('.').is_some_and(|(r, e)| TOPICS.contains(&r) && EVENTS.contains(&e))
+        || topic.starts_with("action.woocommerce_")
+        || topic.starts_with("action.wc_");
+    if !valid {
+        let message = "Webhook topic is required and must be valid.".to_owned();
+        return Err((400, "woocommerce_rest_shop_webhook_invalid_topic", message, json!({ "status": 400 })));
+    }
+    Ok(())
+}
+
+fn invalid_param(name: &str) -> WooRefusal {
+    (400, "rest_invalid_param", format!("Invalid parameter(s): {name}"), json!({ "status": 400 }))
+}
+
+fn invalid_id() -> WooRefusal {
+    (404, "woocommerce_rest_webhook_invalid_id", "Invalid ID.".to_owned(), json!({ "status": 404 }))
 }
 
 /// As exchange 85 shows it: listed only with `role=all`, every billing and shipping field

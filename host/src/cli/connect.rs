@@ -6,18 +6,36 @@ use std::io::{BufRead, IsTerminal};
 use woonox::config::Config;
 use woonox::connect::{self, FortnoxMode};
 use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox::tls::StoreTrust;
 
-pub fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, webhook_url: Option<&str>) -> Result<()> {
-    connect::woocommerce(paths, name, url, keys.clone()).map_err(bad)?;
+pub struct WooArgs<'a> {
+    pub url: &'a str,
+    pub keys: WooKeys,
+    pub trust: StoreTrust,
+    pub webhook_url: Option<&'a str>,
+}
+
+pub async fn woocommerce(paths: &Paths, name: &str, args: WooArgs<'_>) -> Result<()> {
+    let url = args.url.trim_end_matches('/');
+    let verified = connect::woocommerce(paths, name, url, args.keys.clone(), args.trust).await.map_err(bad)?;
     println!("WooCommerce store {url} is connected as {name:?} (keys verified with a real call).");
-    if let Some(base) = webhook_url {
-        let done = woonox::webhook_setup::register(paths, name, url.trim_end_matches('/'), keys, base).map_err(bad)?;
+    if let Some(fingerprint) = verified.fingerprint {
+        println!("The store's certificate has the SHA-256 fingerprint {fingerprint}.");
+    }
+    if let Some(webhook_url) = args.webhook_url {
+        let config = woonox::config::Config::load(&paths.config_file())?;
+        let tls = woonox::tls::for_store(&config.connection(name)?.store_trust())?;
+        let done =
+            woonox::webhook_setup::register(paths, name, url, args.keys, &tls, webhook_url).await.map_err(bad)?;
         println!(
-            "Webhooks for {} → {base}/hooks/woocommerce/{name}: {} created, {} re-enabled, {} already in place.",
+            "Webhooks for {} → {}: {} created, {} moved there, {} re-enabled, {} already in place, {} extra removed.",
             woonox::webhook_setup::TOPICS.join(", "),
+            done.delivery_url,
             done.created,
+            done.updated,
             done.reenabled,
-            done.unchanged
+            done.unchanged,
+            done.removed
         );
     }
     Ok(())

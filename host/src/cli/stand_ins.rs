@@ -15,9 +15,8 @@ pub async fn connect(paths: &Paths, sim: &Sim, name: &str, woo_rate: u32) -> Res
     entry.fortnox_auth = sim.fortnox_url.clone();
     entry.woo_requests_per_second = woo_rate;
     config.save(&paths.config_file())?;
-    let (owned, url, name_owned) = (paths.clone(), sim.woo_url.clone(), name.to_owned());
     let keys = WooKeys { consumer_key: WOO_CONSUMER_KEY.into(), consumer_secret: WOO_CONSUMER_SECRET.into() };
-    tokio::task::spawn_blocking(move || connect::woocommerce(&owned, &name_owned, &url, keys)).await??;
+    connect::woocommerce(paths, name, &sim.woo_url, keys, Default::default()).await?;
     let app = FortnoxAppSecret { client_id: FORTNOX_CLIENT_ID.into(), client_secret: FORTNOX_CLIENT_SECRET.into() };
     let tenant_id = sim.fortnox.lock().map(|f| f.tenant_id.clone()).unwrap_or_default();
     connect::fortnox(paths, name, app, FortnoxMode::ServiceAccount { tenant_id }).await
