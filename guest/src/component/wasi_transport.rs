@@ -88,7 +88,16 @@ fn refused(code: ErrorCode) -> TransportError {
         ErrorCode::ConnectionRefused | ErrorCode::DestinationNotFound | ErrorCode::DestinationUnavailable => {
             TransportError::Failed(format!("{code:?}"))
         }
-        other => TransportError::OutcomeUnknown(format!("{other:?}")),
+        other => TransportError::OutcomeUnknown(described(&other)),
+    }
+}
+
+/// The host explains its own failures (a refused certificate, say) in words; those words
+/// reach the user as they are.
+fn described(code: &ErrorCode) -> String {
+    match code {
+        ErrorCode::InternalError(Some(text)) => text.clone(),
+        other => format!("{other:?}"),
     }
 }
 
