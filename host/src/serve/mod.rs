@@ -19,9 +19,7 @@ use crate::runtime::{Limits, Runtime, Source};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use guard::{Guard, GuardOptions};
-use limits::Limits;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -48,7 +46,7 @@ pub async fn run(
 ) -> Result<()> {
     let bind = options.guard.bind;
     let guard = Guard::new(options.guard)?;
-    let limits = Limits::from_env()?;
+    let limits = limits::Limits::from_env()?;
     let config = Config::load(&paths.config_file())?;
     if config.connections.is_empty() {
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
@@ -100,7 +98,7 @@ pub async fn run(
 
 /// The status page, its actions, the login form and `/metrics` behind the guard; the
 /// webhooks behind their own limits (and their HMAC); `/healthz` open.
-fn router(shared: Arc<Shared>, limits: &Limits) -> axum::Router {
+fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
     use axum::routing::{get, post};
     let guarded = axum::Router::new()
         .route("/", get(status_page::page))
