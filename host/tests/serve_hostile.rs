@@ -60,9 +60,14 @@ impl Serve {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let serve = Serve { child, port };
+        let mut serve = Serve { child, port };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while request(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").0 != 200 {
+        let up = || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && request(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n").0 == 200
+        };
+        while !up() {
+            assert!(serve.child.try_wait().unwrap().is_none(), "serve stopped");
             assert!(Instant::now() < deadline, "serve did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
