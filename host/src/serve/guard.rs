@@ -263,8 +263,9 @@ async fn admit(guard: &Guard, request: Request) -> Result<Request, Response> {
     };
     let csrf = form_urlencoded::parse(&bytes).find(|(name, _)| name == "csrf").map(|(_, v)| v.into_owned());
     if !csrf.is_some_and(|c| same(&c, guard.csrf())) {
-        return Err((StatusCode::FORBIDDEN, "refused: the form is stale or from elsewhere; reload the page\n")
-            .into_response());
+        return Err(
+            (StatusCode::FORBIDDEN, "refused: the form is stale or from elsewhere; reload the page\n").into_response()
+        );
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }

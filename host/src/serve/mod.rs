@@ -84,8 +84,7 @@ pub async fn run(
         threads.push(thread);
     }
     let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, guard });
-    let listener =
-        tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!(
         "woonox serve: listening on http://{} ({} connection(s))",
         listener.local_addr()?,

@@ -161,10 +161,7 @@ pub async fn held_action(
     back()
 }
 
-pub async fn retry(
-    State(shared): State<Arc<Shared>>,
-    Path((connection, id)): Path<(String, i64)>,
-) -> Response {
+pub async fn retry(State(shared): State<Arc<Shared>>, Path((connection, id)): Path<(String, i64)>) -> Response {
     if let Ok(true) = shared.store.retry(&connection, id)
         && let Some(worker) = shared.connections.get(&connection)
     {
@@ -173,10 +170,7 @@ pub async fn retry(
     back()
 }
 
-pub async fn run_now(
-    State(shared): State<Arc<Shared>>,
-    Path((connection, flow)): Path<(String, String)>,
-) -> Response {
+pub async fn run_now(State(shared): State<Arc<Shared>>, Path((connection, flow)): Path<(String, String)>) -> Response {
     if let (Some(worker), Some(_)) = (shared.connections.get(&connection), flow_by_name(&flow))
         && shared.store.enqueue_flow(&connection, &flow).is_ok()
     {
