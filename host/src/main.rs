@@ -116,12 +116,24 @@ enum Command {
         /// Where the status page, /metrics and the webhook endpoints listen.
         #[arg(long, default_value = "127.0.0.1:8484")]
         bind: std::net::SocketAddr,
-        /// Required to bind beyond loopback; also from WOONOX_STATUS_TOKEN.
-        #[arg(long, env = "WOONOX_STATUS_TOKEN", hide_env_values = true)]
+        /// The status page's token, required to bind beyond loopback or behind a proxy.
+        /// Prefer WOONOX_STATUS_TOKEN or --token-file: a command line is visible in `ps`.
+        #[arg(long, env = "WOONOX_STATUS_TOKEN", hide_env_values = true, conflicts_with = "token_file")]
         token: Option<String>,
         /// Days a finished job (and what the status page shows of it) is kept.
         #[arg(long, default_value_t = 30)]
         keep_days: u32,
+        /// Read the status token from this file's first line.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// Where a reverse proxy publishes serve, e.g. https://woonox.example: the status
+        /// page answers to this name too, and a token is required.
+        #[arg(long, env = "WOONOX_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
+        /// serve sits behind a reverse proxy on this machine: loopback no longer means
+        /// private, so the token is required.
+        #[arg(long)]
+        behind_proxy: bool,
     },
     /// Run the Fortnox and WooCommerce stand-ins on loopback (for trying woonox out).
     Sim {
@@ -316,9 +328,10 @@ fn run(cli: Cli) -> Result<()> {
                 let args = cli::sync::SyncArgs { connection: &connection, flows: list, dry_run, json, held };
                 cli::sync::run(&paths, &source, args, &settings).await
             }
-            Command::Serve { bind, token, keep_days } => {
+            Command::Serve { bind, token, keep_days, token_file, public_url, behind_proxy } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
-                let options = woonox::serve::ServeOptions { bind, token, keep_days };
+                let guard = woonox::serve::guard::GuardOptions { bind, token, token_file, public_url, behind_proxy };
+                let options = woonox::serve::ServeOptions { guard, keep_days };
                 woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
             }
             Command::Bench { articles, orders, woo_rate } => {

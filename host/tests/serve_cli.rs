@@ -238,7 +238,7 @@ fn the_status_page_reads_in_a_real_browser() {
     schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
     let serve = serve(&data, free_port());
     wait_until("the orders poll", 120, || {
-        metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"orders\",result=\"ok\"}") == 1
+        metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"orders\",result=\"items_failed\"}") == 1
     });
     let profile = common::data_dir("chromium-profile");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
@@ -288,7 +288,35 @@ fn beyond_loopback_the_status_page_needs_a_token() {
     assert_eq!(status("/"), 401);
     assert_eq!(status("/metrics"), 401);
     assert_eq!(status("/?token=wrong"), 401);
-    assert_eq!(status("/?token=t0ken"), 200);
+    assert_eq!(status("/?token=t0ken"), 401, "never from the URL (logs, history, Referer)");
+    let bearer = |path: &str| {
+        let request = agent().get(&format!("{}{path}", serve.base)).header("authorization", "Bearer t0ken");
+        request.call().unwrap().status().as_u16()
+    };
+    assert_eq!(bearer("/"), 200);
+    assert_eq!(bearer("/metrics"), 200);
+}
+
+/// A run that finishes with items that failed needs a person: `/metrics` counts it as
+/// `items_failed`, not `ok`.
+#[test]
+fn a_run_with_failed_items_is_not_counted_as_ok() {
+    let (_rt, sim) = started(20);
+    {
+        let mut woo = sim.woo.lock().unwrap();
+        let mut bad = woo.orders.iter().find(|o| o["status"] == "processing").cloned().unwrap();
+        bad["id"] = json!(7777);
+        bad["line_items"][0]["sku"] = json!("NOT-IN-FORTNOX");
+        woo.orders.push(bad);
+    }
+    let data = connected("serve-items-failed", &sim);
+    schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
+    let serve = serve(&data, free_port());
+    let result = |r: &str| {
+        metric(&serve.base, &format!("woonox_jobs_total{{connection=\"default\",flow=\"orders\",result=\"{r}\"}}"))
+    };
+    wait_until("the orders poll", 120, || result("items_failed") + result("ok") + result("failed") == 1);
+    assert_eq!((result("ok"), result("items_failed"), result("failed")), (0, 1, 0));
 }
 
 /// SIGTERM: the job in hand is finished, then serve exits cleanly.

@@ -1,7 +1,10 @@
 //! `/metrics` in Prometheus' text format: jobs and failures per connection and flow, run
-//! durations, API calls and 429s per connection, and queue depth.
+//! durations, API calls and 429s per connection, and queue depth. A job's result is `ok`,
+//! `items_failed` (the run finished but some items failed: it needs a person, so it must not
+//! read as `ok`) or `failed` (the job failed and goes back to the queue).
 
 use super::Shared;
+use crate::connector_bindings::wit_sync::Report;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -13,8 +16,27 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Default, Clone, Copy)]
 struct Tally {
     ok: u64,
+    items_failed: u64,
     failed: u64,
     seconds: f64,
+}
+
+/// How a job ended, as `/metrics` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    ItemsFailed,
+    Failed,
+}
+
+impl Outcome {
+    pub fn of(result: &Result<Report, String>) -> Outcome {
+        match result {
+            Ok(report) if report.failed.is_empty() => Outcome::Ok,
+            Ok(_) => Outcome::ItemsFailed,
+            Err(_) => Outcome::Failed,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -23,13 +45,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn job(&self, connection: &str, flow: &str, ok: bool, seconds: f64) {
+    pub fn job(&self, connection: &str, flow: &str, outcome: Outcome, seconds: f64) {
         let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         let tally = jobs.entry((connection.to_owned(), flow.to_owned())).or_default();
-        if ok {
-            tally.ok += 1;
-        } else {
-            tally.failed += 1;
+        match outcome {
+            Outcome::Ok => tally.ok += 1,
+            Outcome::ItemsFailed => tally.items_failed += 1,
+            Outcome::Failed => tally.failed += 1,
         }
         tally.seconds += seconds;
     }
@@ -43,13 +65,22 @@ impl Metrics {
         );
         for ((c, f), t) in &jobs {
             let _ = writeln!(out, "woonox_jobs_total{{connection=\"{c}\",flow=\"{f}\",result=\"ok\"}} {}", t.ok);
+            let _ = writeln!(
+                out,
+                "woonox_jobs_total{{connection=\"{c}\",flow=\"{f}\",result=\"items_failed\"}} {}",
+                t.items_failed
+            );
             let _ =
                 writeln!(out, "woonox_jobs_total{{connection=\"{c}\",flow=\"{f}\",result=\"failed\"}} {}", t.failed);
         }
         let _ = writeln!(out, "# HELP woonox_job_seconds Time spent running jobs.\n# TYPE woonox_job_seconds summary");
         for ((c, f), t) in &jobs {
             let _ = writeln!(out, "woonox_job_seconds_sum{{connection=\"{c}\",flow=\"{f}\"}} {:.3}", t.seconds);
-            let _ = writeln!(out, "woonox_job_seconds_count{{connection=\"{c}\",flow=\"{f}\"}} {}", t.ok + t.failed);
+            let _ = writeln!(
+                out,
+                "woonox_job_seconds_count{{connection=\"{c}\",flow=\"{f}\"}} {}",
+                t.ok + t.items_failed + t.failed
+            );
         }
         let _ = writeln!(
             out,
@@ -77,13 +108,7 @@ impl Metrics {
     }
 }
 
-pub async fn page(
-    State(shared): State<Arc<Shared>>,
-    headers: axum::http::HeaderMap,
-    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
-) -> axum::response::Response {
-    if !super::status_page::allowed(&shared, &headers, &query) {
-        return axum::http::StatusCode::UNAUTHORIZED.into_response();
-    }
+/// Behind the guard (Host and the token, when one is set), like the status page.
+pub async fn page(State(shared): State<Arc<Shared>>) -> axum::response::Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared.metrics.render(&shared)).into_response()
 }

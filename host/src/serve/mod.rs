@@ -1,8 +1,12 @@
 //! `woonox serve`: one process for many connections. Each connection gets its own worker
 //! (its own rate limiters, state namespace and component instances) that runs scheduled
 //! polls and webhook jobs from the durable queue one at a time; the HTTP side takes
-//! webhooks and serves the status page, `/metrics` and `/healthz`.
+//! webhooks and serves the status page, `/metrics` and `/healthz`, behind the limits in
+//! `limits` (the webhook port faces the internet) and the checks in `guard`.
 
+pub mod guard;
+pub mod limits;
+pub mod login;
 pub mod metrics;
 pub mod schedule;
 pub mod status_page;
@@ -14,15 +18,14 @@ use crate::connection::{Paths, open};
 use crate::runtime::{Limits, Runtime, Source};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
+use guard::{Guard, GuardOptions};
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
 pub struct ServeOptions {
-    pub bind: SocketAddr,
-    /// Required when `bind` is not a loopback address.
-    pub token: Option<String>,
+    /// Where to listen, and who may see the status page (the token, the public URL).
+    pub guard: GuardOptions,
     /// Finished jobs are forgotten after this many days.
     pub keep_days: u32,
 }
@@ -33,7 +36,7 @@ pub struct Shared {
     pub paths: Paths,
     pub connections: BTreeMap<String, Arc<worker::Worker>>,
     pub metrics: Arc<metrics::Metrics>,
-    pub token: Option<String>,
+    pub guard: Guard,
 }
 
 pub async fn run(
@@ -43,9 +46,9 @@ pub async fn run(
     options: ServeOptions,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    if !options.bind.ip().is_loopback() && options.token.as_deref().is_none_or(str::is_empty) {
-        bail!("the status page would be reachable from other machines: give --token (or WOONOX_STATUS_TOKEN)");
-    }
+    let bind = options.guard.bind;
+    let guard = Guard::new(options.guard)?;
+    let limits = limits::Limits::from_env()?;
     let config = Config::load(&paths.config_file())?;
     if config.connections.is_empty() {
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
@@ -83,21 +86,14 @@ pub async fn run(
         })?;
         threads.push(thread);
     }
-    let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, token: options.token });
-    let listener = tokio::net::TcpListener::bind(options.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.bind))?;
+    let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, guard });
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!(
         "woonox serve: listening on http://{} ({} connection(s))",
         listener.local_addr()?,
         shared.connections.len()
     );
-    let mut stop = shutdown.clone();
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await?;
+    limits::serve(listener, router(shared, &limits), &limits, shutdown.clone()).await;
     tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await?;
     Ok(())
 }
@@ -119,15 +115,20 @@ async fn purge_finished_jobs(store: Arc<Store>, keep_days: u32, mut shutdown: wa
     }
 }
 
-fn router(shared: Arc<Shared>) -> axum::Router {
+/// The status page, its actions, the login form and `/metrics` behind the guard; the
+/// webhooks behind their own limits (and their HMAC); `/healthz` open.
+fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
     use axum::routing::{get, post};
-    axum::Router::new()
+    let guarded = axum::Router::new()
         .route("/", get(status_page::page))
+        .route("/login", get(login::page).post(login::submit))
         .route("/retry/{connection}/{id}", post(status_page::retry))
         .route("/run/{connection}/{flow}", post(status_page::run_now))
         .route("/held/{connection}/{action}", post(status_page::held_action))
         .route("/metrics", get(metrics::page))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check));
+    let open = axum::Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/hooks/woocommerce/{connection}", post(webhooks::woocommerce))
-        .with_state(shared)
+        .route("/hooks/woocommerce/{connection}", limits::hooks_route(shared.clone(), limits));
+    limits::with_request_timeout(guarded.merge(open).with_state(shared), limits)
 }

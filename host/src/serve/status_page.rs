@@ -1,31 +1,22 @@
 //! The status page at `/`: server-rendered HTML, readable without JavaScript. Per
 //! connection: health, the last run of each flow with its result, queue depth, and what
-//! failed in plain words, each with a button to try again. When `serve` is bound beyond
-//! loopback it asks for the token (`?token=` or `Authorization: Bearer`).
+//! failed in plain words, each with a button to try again. Who may see it and press its
+//! buttons is decided in front of it, by `guard`; every form here carries the page's CSRF
+//! token, which the guard checks.
 
 use super::Shared;
 use super::schedule::flow_by_name;
 use crate::held::{self, HeldItem};
 use crate::queue::{Job, Run};
-use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Form, Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-/// Whether the request may see the page (always, when no token is set).
-pub fn allowed(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>) -> bool {
-    let Some(token) = shared.token.as_deref() else { return true };
-    let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    let given = bearer.or(query.get("token").map(String::as_str)).unwrap_or_default();
-    // Constant time in the token's content.
-    given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0, |acc, (a, b)| acc | (a ^ b)) == 0
-}
-
-/// `token=…`, encoded for a URL's query.
-fn token_query(token: &str) -> String {
-    form_urlencoded::Serializer::new(String::new()).append_pair("token", token).finish()
+/// The hidden field every form on the page carries.
+fn csrf_field(shared: &Shared) -> String {
+    format!("<input type=hidden name=csrf value=\"{}\">", escape(shared.guard.csrf()))
 }
 
 fn escape(text: &str) -> String {
@@ -40,15 +31,8 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#22
 td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}.ok{color:#176b2c}.bad{color:#a11}\
 pre{white-space:pre-wrap;margin:0;font-family:inherit}form{display:inline}";
 
-pub async fn page(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if !allowed(&shared, &headers, &query) {
-        return (StatusCode::UNAUTHORIZED, "give the status token: ?token=…\n").into_response();
-    }
-    let token = query.get("token").map(|t| escape(&format!("?{}", token_query(t)))).unwrap_or_default();
+pub async fn page(State(shared): State<Arc<Shared>>) -> Response {
+    let csrf = csrf_field(&shared);
     let mut html = format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>woonox status</title><style>{STYLE}</style></head>\
          <body><h1>woonox</h1><p>{} connection(s). This page does not refresh itself; reload it.</p>",
@@ -60,14 +44,14 @@ pub async fn page(
         let depth = shared.store.depth(name).unwrap_or(0);
         let trouble = worker.trouble.lock().map(|t| t.clone()).unwrap_or_default();
         let waiting = held::waiting(&shared.store.namespace(name), None).unwrap_or_default();
-        connection_section(&mut html, name, (&runs, &dead, depth, trouble.as_deref()), &token);
-        held_section(&mut html, name, &waiting, &token);
+        connection_section(&mut html, name, (&runs, &dead, depth, trouble.as_deref()), &csrf);
+        held_section(&mut html, name, &waiting, &csrf);
     }
     html.push_str("</body></html>");
     Html(html).into_response()
 }
 
-fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64, Option<&str>), token: &str) {
+fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64, Option<&str>), csrf: &str) {
     let (runs, dead, depth, trouble) = state;
     // A run whose summary goes on past its counts line lists items that failed.
     let attention = runs.iter().filter(|r| r.ok && r.summary.contains('\n')).count();
@@ -89,7 +73,7 @@ fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64
         let class = if run.ok && !run.summary.contains('\n') { "ok" } else { "bad" };
         let action = match flow_by_name(&run.flow) {
             Some(_) => format!(
-                "<form method=post action=\"/run/{name_html}/{}{token}\"><button>Run now</button></form>",
+                "<form method=post action=\"/run/{name_html}/{}\">{csrf}<button>Run now</button></form>",
                 escape(&run.flow)
             ),
             None => String::new(),
@@ -110,7 +94,7 @@ fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64
         for job in dead {
             let _ = write!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td><form method=post action=\"/retry/{name_html}/{}{token}\"><button>Retry</button></form></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><form method=post action=\"/retry/{name_html}/{}\">{csrf}<button>Retry</button></form></td></tr>",
                 escape(&job.label()),
                 escape(job.last_error.as_deref().unwrap_or_default()),
                 job.id
@@ -121,7 +105,7 @@ fn connection_section(html: &mut String, name: &str, state: (&[Run], &[Job], u64
 }
 
 /// Items a flow holds for the merchant, each with Retry and Dismiss.
-fn held_section(html: &mut String, name: &str, waiting: &[HeldItem], token: &str) {
+fn held_section(html: &mut String, name: &str, waiting: &[HeldItem], csrf: &str) {
     if waiting.is_empty() {
         return;
     }
@@ -136,7 +120,7 @@ fn held_section(html: &mut String, name: &str, waiting: &[HeldItem], token: &str
     for w in waiting {
         let button = |action: &str, label: &str| {
             format!(
-                "<form method=post action=\"/held/{name_html}/{action}{token}\"><input type=hidden name=key value=\"{}\">\
+                "<form method=post action=\"/held/{name_html}/{action}\">{csrf}<input type=hidden name=key value=\"{}\">\
                  <button>{label}</button></form>",
                 escape(&w.key)
             )
@@ -158,15 +142,10 @@ fn held_section(html: &mut String, name: &str, waiting: &[HeldItem], token: &str
 pub async fn held_action(
     State(shared): State<Arc<Shared>>,
     Path((connection, action)): Path<(String, String)>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if !allowed(&shared, &headers, &query) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
     let (Some(worker), Some(key)) = (shared.connections.get(&connection), form.get("key")) else {
-        return back(&query);
+        return back();
     };
     let ns = shared.store.namespace(&connection);
     let flow = held::waiting(&ns, None).ok().and_then(|w| w.into_iter().find(|w| &w.key == key)).map(|w| w.held.flow);
@@ -179,47 +158,27 @@ pub async fn held_action(
         ("dismiss", Some(_)) => drop(held::dismiss(&ns, key)),
         _ => {}
     }
-    back(&query)
+    back()
 }
 
-pub async fn retry(
-    State(shared): State<Arc<Shared>>,
-    Path((connection, id)): Path<(String, i64)>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if !allowed(&shared, &headers, &query) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
+pub async fn retry(State(shared): State<Arc<Shared>>, Path((connection, id)): Path<(String, i64)>) -> Response {
     if let Ok(true) = shared.store.retry(&connection, id)
         && let Some(worker) = shared.connections.get(&connection)
     {
         worker.wake.notify_one();
     }
-    back(&query)
+    back()
 }
 
-pub async fn run_now(
-    State(shared): State<Arc<Shared>>,
-    Path((connection, flow)): Path<(String, String)>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if !allowed(&shared, &headers, &query) {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
+pub async fn run_now(State(shared): State<Arc<Shared>>, Path((connection, flow)): Path<(String, String)>) -> Response {
     if let (Some(worker), Some(_)) = (shared.connections.get(&connection), flow_by_name(&flow))
         && shared.store.enqueue_flow(&connection, &flow).is_ok()
     {
         worker.wake.notify_one();
     }
-    back(&query)
+    back()
 }
 
-fn back(query: &HashMap<String, String>) -> Response {
-    let to = match query.get("token") {
-        Some(t) => format!("/?{}", token_query(t)),
-        None => "/".into(),
-    };
-    Redirect::to(&to).into_response()
+fn back() -> Response {
+    Redirect::to("/").into_response()
 }

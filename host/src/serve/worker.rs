@@ -99,7 +99,7 @@ impl Worker {
             Ok(report) => (true, summary(report)),
             Err(why) => (false, why.clone()),
         };
-        self.metrics.job(&self.name, &flow, ok, seconds);
+        self.metrics.job(&self.name, &flow, super::metrics::Outcome::of(&result), seconds);
         let recorded = match &result {
             Ok(_) => self.store.finish(job.id),
             Err(why) => self.store.fail(&job, why, backoff(job.attempts)),
