@@ -4,6 +4,7 @@
 //! a test CA.
 
 use rcgen::{CertificateParams, KeyPair};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use woonox::woo_oauth1;
@@ -17,7 +18,11 @@ fn https_sim(rt: &tokio::runtime::Runtime) -> (Sim, Arc<rustls::ClientConfig>, s
     let identity = TlsIdentity { cert_pem: cert.pem(), key_pem: key.serialize_pem() };
     let sim =
         rt.block_on(Sim::start(SimConfig { articles: 10, woo_tls: Some(identity), ..Default::default() })).unwrap();
-    let dir = std::env::temp_dir().join(format!("woonox-https-auth-{}", std::process::id()));
+    // One folder per call: the tests run in parallel, and one removing a shared folder
+    // while another reads its certificate made CI fail.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("woonox-https-auth-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let pem = dir.join("store.pem");
     std::fs::write(&pem, cert.pem()).unwrap();
