@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -40,7 +39,7 @@ fn key(engine: &Engine, bytes: &[u8]) -> String {
 /// Writes to a temporary name first so a concurrent reader never sees half a file.
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<()> {
     // The data directory will also hold secrets: only its owner may enter it.
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    crate::permissions::create_dir(dir)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, component.serialize()?)?;
     std::fs::rename(&tmp, path)?;

@@ -15,6 +15,25 @@ pub const DEFAULT_FORTNOX_AUTH: &str = "https://apps.fortnox.se";
 pub struct Config {
     #[serde(default)]
     pub connections: BTreeMap<String, ConnectionConfig>,
+    /// `woonox serve`'s place on the network, when not given on its command line.
+    #[serde(default, skip_serializing_if = "ServeConfig::is_unset")]
+    pub serve: ServeConfig,
+}
+
+/// `[serve]`: what `--public-url` and `--behind-proxy` say, kept with the connections.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub behind_proxy: bool,
+}
+
+impl ServeConfig {
+    fn is_unset(&self) -> bool {
+        *self == ServeConfig::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +57,10 @@ pub struct ConnectionConfig {
     /// The store's certificate, pinned by its SHA-256 fingerprint (`--pin-sha256`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin_sha256: Option<String>,
+    /// The store is on the merchant's private network (`--private-network`): woonox may send
+    /// its keys to a private address. Link-local and metadata addresses stay refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private_network: bool,
     /// `woonox serve`'s poll interval per flow, e.g. `stock = "5m"`, `products = "off"`;
     /// flows not named keep their defaults (see serve/schedule.rs).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
@@ -64,6 +87,7 @@ impl Default for ConnectionConfig {
             settings: None,
             ca_cert: None,
             pin_sha256: None,
+            private_network: false,
             schedule: Default::default(),
         }
     }
@@ -74,13 +98,24 @@ impl ConnectionConfig {
     pub fn store_trust(&self) -> crate::tls::StoreTrust {
         crate::tls::StoreTrust { ca_cert: self.ca_cert.clone(), pin_sha256: self.pin_sha256.clone() }
     }
+
+    /// Which addresses the store may have.
+    pub fn store_reach(&self) -> crate::destination::Reach {
+        if self.private_network { crate::destination::Reach::PrivateToo } else { crate::destination::Reach::Public }
+    }
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                toml::from_str(&text).with_context(|| format!("the connections file {} is not valid", path.display()))
+                let config: Config = toml::from_str(&text)
+                    .with_context(|| format!("the connections file {} is not valid", path.display()))?;
+                // A name becomes a folder under secrets/: "../x" would read secrets elsewhere.
+                for name in config.connections.keys() {
+                    check_name(name).with_context(|| format!("in the connections file {}", path.display()))?;
+                }
+                Ok(config)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
@@ -89,7 +124,7 @@ impl Config {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::permissions::create_dir(dir)?;
         }
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, toml::to_string_pretty(self)?)?;
@@ -142,5 +177,16 @@ mod tests {
         assert!(check_name("my shop").is_err());
         assert!(check_name("../etc").is_err());
         assert!(check_name("shop-1").is_ok());
+    }
+
+    #[test]
+    fn a_name_that_leaves_the_data_directory_is_refused_at_load() {
+        let dir = std::env::temp_dir().join(format!("woonox-config-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("woonox.toml");
+        std::fs::write(&file, "[connections.\"../../outside/x\"]\nstore-url = \"https://shop.example\"\n").unwrap();
+        let err = format!("{:#}", Config::load(&file).unwrap_err());
+        assert!(err.contains("../../outside/x") && err.contains("letters, digits"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -4,7 +4,8 @@
 use crate::config::{Config, check_name};
 use crate::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
 use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
-use crate::http_policy::authorize;
+use crate::destination::{Reach, require_https_beyond_loopback};
+use crate::http_policy::{Service, authorize};
 use crate::secrets;
 use crate::tls::{PeerFingerprint, StoreTrust};
 use anyhow::{Context, Result, bail};
@@ -23,12 +24,21 @@ pub struct Verified {
     pub fingerprint: Option<String>,
 }
 
-pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, trust: StoreTrust) -> Result<Verified> {
+/// How to reach a store: whom its certificate must come from, and whether it may be on a
+/// private network.
+#[derive(Default)]
+pub struct StoreAccess {
+    pub trust: StoreTrust,
+    pub private_network: bool,
+}
+
+pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, access: StoreAccess) -> Result<Verified> {
     check_name(name)?;
     let url = url.trim_end_matches('/');
-    let trust = StoreTrust { ca_cert: trust.ca_cert.as_deref().map(absolute).transpose()?, ..trust };
+    let trust = StoreTrust { ca_cert: access.trust.ca_cert.as_deref().map(absolute).transpose()?, ..access.trust };
     let tls = crate::tls::for_store(&trust)?;
-    let service = woo_service(url, keys.clone())?;
+    let reach = if access.private_network { Reach::PrivateToo } else { Reach::Public };
+    let service = Service { reach, ..woo_service(url, keys.clone())? };
     let answer = woo_call(&service, &tls, "GET", &format!("{url}/wp-json/wc/v3/products?per_page=1"), None)
         .await
         .with_context(|| format!("cannot reach the store at {url}"))?;
@@ -39,6 +49,7 @@ pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, tr
     let mut config = Config::load(&paths.config_file())?;
     let entry = config.connections.entry(name.to_owned()).or_default();
     entry.store_url = Some(url.to_owned());
+    entry.private_network = access.private_network;
     // What this connect was told is the whole trust: a flag left out is dropped.
     (entry.ca_cert, entry.pin_sha256) = (trust.ca_cert, trust.pin_sha256);
     config.save(&paths.config_file())?;
@@ -82,8 +93,10 @@ pub async fn woo_call(
         first_byte_timeout: Some(Duration::from_secs(30)),
         between_bytes_timeout: Some(Duration::from_secs(30)),
     };
-    let (response, _) = match crate::http_send::send(http::Request::from_parts(parts, bytes), options, tls).await {
+    let request = http::Request::from_parts(parts, bytes);
+    let (response, _) = match crate::http_send::send(request, options, tls, service.reach).await {
         Ok(sent) => sent,
+        Err(wasmtime_wasi_http::Error::InternalError(Some(why))) => bail!("{why}"),
         Err(wasmtime_wasi_http::Error::Tls(e)) => {
             bail!("{}", crate::tls::explain(&e, &host).unwrap_or_else(|| format!("TLS failed: {e}")))
         }
@@ -102,15 +115,31 @@ pub enum FortnoxMode {
     ServiceAccount { tenant_id: String },
 }
 
-pub async fn fortnox(paths: &Paths, name: &str, app: FortnoxAppSecret, mode: FortnoxMode) -> Result<()> {
+/// Where Fortnox answers, when not at Fortnox's own addresses (a stand-in, a proxy).
+#[derive(Default)]
+pub struct FortnoxUrls {
+    pub api: Option<String>,
+    pub auth: Option<String>,
+}
+
+/// Gets tokens and proves them with a call to the API before anything is saved: a wrong
+/// URL or a refused consent leaves the connection as it was.
+pub async fn fortnox(
+    paths: &Paths,
+    name: &str,
+    app: FortnoxAppSecret,
+    mode: FortnoxMode,
+    urls: FortnoxUrls,
+) -> Result<()> {
     check_name(name)?;
     let mut config = Config::load(&paths.config_file())?;
     let entry = config.connections.entry(name.to_owned()).or_default();
-    let fortnox_app = FortnoxApp {
-        client_id: app.client_id.clone(),
-        client_secret: app.client_secret.clone(),
-        auth_base: entry.fortnox_auth.clone(),
-    };
+    let api = urls.api.unwrap_or_else(|| entry.fortnox_api.clone()).trim_end_matches('/').to_owned();
+    let auth = urls.auth.unwrap_or_else(|| entry.fortnox_auth.clone()).trim_end_matches('/').to_owned();
+    require_https_beyond_loopback("the Fortnox API address", &api).map_err(anyhow::Error::msg)?;
+    require_https_beyond_loopback("the Fortnox login address", &auth).map_err(anyhow::Error::msg)?;
+    let fortnox_app =
+        FortnoxApp { client_id: app.client_id.clone(), client_secret: app.client_secret.clone(), auth_base: auth.clone() };
     let tokens = match mode {
         FortnoxMode::ServiceAccount { tenant_id } => {
             let mut set =
@@ -121,9 +150,41 @@ pub async fn fortnox(paths: &Paths, name: &str, app: FortnoxAppSecret, mode: For
         }
         FortnoxMode::Consent { redirect_port, on_url } => consent(&fortnox_app, redirect_port, on_url).await?,
     };
+    prove_fortnox_api(&api, &tokens.access_token).await?;
     secrets::write_json(&paths.fortnox_app(name), &app)?;
     FortnoxTokens::load(fortnox_app, paths.fortnox_tokens(name))?.store(tokens).await?;
+    (entry.fortnox_api, entry.fortnox_auth) = (api, auth);
     config.save(&paths.config_file())
+}
+
+/// One read with the new token (articles: every flow needs that scope).
+async fn prove_fortnox_api(api: &str, access_token: &str) -> Result<()> {
+    let request = http::Request::get(format!("{api}/3/articles?limit=1"))
+        .header(http::header::AUTHORIZATION, format!("Bearer {access_token}"))
+        .header(http::header::ACCEPT, "application/json")
+        .body(bytes::Bytes::new())?;
+    let options = wasmtime_wasi_http::RequestOptions {
+        connect_timeout: Some(Duration::from_secs(10)),
+        first_byte_timeout: Some(Duration::from_secs(30)),
+        between_bytes_timeout: Some(Duration::from_secs(30)),
+    };
+    let host = request.uri().host().unwrap_or_default().to_owned();
+    let sent = crate::http_send::send(request, options, &crate::tls::platform(), Reach::Public).await;
+    let (response, _) = match sent {
+        Ok(sent) => sent,
+        Err(wasmtime_wasi_http::Error::InternalError(Some(why))) => bail!("{why}"),
+        Err(wasmtime_wasi_http::Error::Tls(e)) => {
+            bail!("{}", crate::tls::explain(&e, &host).unwrap_or_else(|| format!("TLS with {host} failed: {e}")))
+        }
+        Err(e) => bail!("cannot reach the Fortnox API at {api}: {e}"),
+    };
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.map_err(|e| anyhow::anyhow!("{e}"))?.to_bytes();
+    if status != 200 {
+        let why = woonox_guest::sync::error::SyncError::fortnox(status, &String::from_utf8_lossy(&body));
+        bail!("the Fortnox API at {api} refused the new token, so nothing was saved: {why}");
+    }
+    Ok(())
 }
 
 async fn consent(

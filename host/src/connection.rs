@@ -76,6 +76,7 @@ pub fn woo_service(store_url: &str, keys: WooKeys) -> Result<Service> {
             consumer_secret: keys.consumer_secret,
             home_url: store_url.trim_end_matches('/').to_owned(),
         },
+        reach: Default::default(),
     })
 }
 
@@ -105,14 +106,18 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     let keys: WooKeys = secrets::read_json(&paths.woo_keys(name))?.with_context(|| {
         format!("the WooCommerce keys of {name:?} are missing; run `woonox connect woocommerce` again")
     })?;
+    for (what, url) in [("fortnox-api", &c.fortnox_api), ("fortnox-auth", &c.fortnox_auth)] {
+        crate::destination::require_https_beyond_loopback(what, url).map_err(anyhow::Error::msg)?;
+    }
     let tokens = FortnoxTokens::load(fortnox_app(paths, name, c)?, paths.fortnox_tokens(name))?;
     let services = vec![
         Service {
             name: "fortnox",
             origin: Origin::parse(&c.fortnox_api).map_err(anyhow::Error::msg)?,
             credential: Credential::Fortnox(Arc::new(tokens)),
+            reach: Default::default(),
         },
-        woo_service(&store_url, keys)?,
+        Service { reach: c.store_reach(), ..woo_service(&store_url, keys)? },
     ];
     let woo_rate = c.woo_requests_per_second.max(1) as usize;
     let limiters = HashMap::from([

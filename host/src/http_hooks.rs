@@ -145,7 +145,8 @@ async fn send(
         authorize(&signer, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
         let started = Instant::now();
         let tls = net.tls.get(service.name).cloned().unwrap_or_else(crate::tls::platform);
-        let outcome = crate::http_send::send(http::Request::from_parts(attempt, body.clone()), options, &tls).await;
+        let request = http::Request::from_parts(attempt, body.clone());
+        let outcome = crate::http_send::send(request, options, &tls, service.reach).await;
         let status = outcome.as_ref().map(|(r, _)| r.status().as_u16()).unwrap_or(0);
         let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
         record(net, service.name, &parts, status, bytes, (granted, started));
@@ -166,6 +167,8 @@ async fn send(
                 let why = crate::tls::explain(&e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
                 return Err(Error::InternalError(Some(why.replace('\n', " "))));
             }
+            // A refused destination stays refused: no retry.
+            Err(Error::InternalError(why)) => return Err(Error::InternalError(why)),
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);
                 tries_429 += 1;

@@ -72,6 +72,8 @@ pub struct Service {
     pub name: &'static str,
     pub origin: Origin,
     pub credential: Credential,
+    /// Which addresses its host may resolve to (see destination.rs).
+    pub reach: crate::destination::Reach,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,6 +174,7 @@ mod tests {
                 name: "fortnox",
                 origin: Origin::parse("https://api.fortnox.se/3/").unwrap(),
                 credential: Credential::Bearer("access-token-1".into()),
+                reach: Default::default(),
             },
             Service {
                 name: "woocommerce",
@@ -181,6 +184,7 @@ mod tests {
                     consumer_secret: "cs_1".into(),
                     home_url: "http://127.0.0.1:8088".into(),
                 },
+                reach: Default::default(),
             },
         ])
     }
@@ -229,6 +233,7 @@ mod tests {
                 consumer_secret: "cs_1".into(),
                 home_url: "https://shop.example".into(),
             },
+            reach: Default::default(),
         };
         let mut p = parts("https://shop.example/wp-json/wc/v3/products");
         authorize(&service, &mut p, 0, "n").unwrap();

@@ -3,6 +3,7 @@
 //! the connection's trust (platform store, its CA file, its pin), used both for the
 //! component's calls and for the host's own (`connect`, webhook setup).
 
+use crate::destination::Reach;
 use crate::tls::PeerFingerprint;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -18,12 +19,14 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 /// Resolves when the connection is done; errors after the response head end up here.
 pub type Io = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
-/// A TLS handshake failure is `Error::Tls` with rustls's error inside (see `tls::explain`).
+/// A TLS handshake failure is `Error::Tls` with rustls's error inside (see `tls::explain`);
+/// a host whose addresses `reach` does not allow is `Error::InternalError` with the reason.
 /// A successful HTTPS answer carries the store's certificate fingerprint as an extension.
 pub async fn send(
     request: http::Request<Bytes>,
     options: RequestOptions,
     tls: &Arc<rustls::ClientConfig>,
+    reach: Reach,
 ) -> Result<(http::Response<WasiBody>, Io), Error> {
     let uri = request.uri().clone();
     let host = uri.host().ok_or(Error::HttpRequestUriInvalid)?.trim_matches(|c| c == '[' || c == ']').to_owned();
@@ -31,7 +34,9 @@ pub async fn send(
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     let limit = |d: Option<Duration>| d.unwrap_or(Duration::from_secs(600));
     let connect = async {
-        let tcp = TcpStream::connect((host.as_str(), port)).await.map_err(Error::Connect)?;
+        // Connect to the very addresses that were checked, so the name cannot change between.
+        let addrs = crate::destination::resolve(&host, port, reach).await.map_err(|e| Error::InternalError(Some(e)))?;
+        let tcp = TcpStream::connect(&addrs[..]).await.map_err(Error::Connect)?;
         if !https {
             return Ok::<_, Error>((hyper_handshake(Box::new(tcp)).await?, None));
         }

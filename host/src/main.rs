@@ -175,6 +175,10 @@ enum ConnectService {
         /// `connect` prints it or `openssl x509 -noout -fingerprint -sha256` shows it.
         #[arg(long, value_name = "FINGERPRINT")]
         pin_sha256: Option<String>,
+        /// The store is on your private network (10.x, 192.168.x, …): allow woonox to send
+        /// its keys to such an address. Link-local and cloud metadata addresses stay refused.
+        #[arg(long)]
+        private_network: bool,
     },
     /// Connect a Fortnox company (client secret from WOONOX_FORTNOX_CLIENT_SECRET or standard input).
     Fortnox {
@@ -273,6 +277,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
     let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone() };
+    if !matches!(cli.command, Command::Sim { .. }) {
+        woonox::permissions::check(&paths).map_err(bad)?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         match cli.command {
@@ -286,11 +293,13 @@ fn run(cli: Cli) -> Result<()> {
                         webhook_url,
                         ca_cert,
                         pin_sha256,
+                        private_network,
                     },
             } => {
                 let keys = woonox::connection::WooKeys { consumer_key, consumer_secret };
                 let trust = woonox::tls::StoreTrust { ca_cert, pin_sha256 };
-                let args = cli::connect::WooArgs { url: &url, keys, trust, webhook_url: webhook_url.as_deref() };
+                let webhook_url = webhook_url.as_deref();
+                let args = cli::connect::WooArgs { url: &url, keys, trust, webhook_url, private_network };
                 cli::connect::woocommerce(&paths, &connection, args).await
             }
             Command::Connect {

@@ -4,12 +4,12 @@
 use anyhow::{Context, Result};
 use serde::{Serialize, de::DeserializeOwned};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().context("a secrets file needs a directory")?;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    crate::permissions::create_dir(dir)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     file.write_all(&serde_json::to_vec_pretty(value)?)?;

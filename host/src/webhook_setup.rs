@@ -86,7 +86,8 @@ pub async fn register(
     webhook_url: &str,
 ) -> Result<Registered> {
     let delivery_url = delivery_url(webhook_url, name)?;
-    let service = woo_service(store_url, keys)?;
+    let reach = crate::config::Config::load(&paths.config_file())?.connection(name)?.store_reach();
+    let service = crate::http_policy::Service { reach, ..woo_service(store_url, keys)? };
     let secret = secret(paths, name)?;
     let api = format!("{}/wp-json/wc/v3/webhooks", store_url.trim_end_matches('/'));
     let existing = list(&service, tls, &api).await?;

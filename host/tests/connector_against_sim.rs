@@ -47,6 +47,7 @@ async fn context(sim: &Sim) -> Arc<ConnectionContext> {
             name: "fortnox",
             origin: Origin::parse(&sim.fortnox_url).unwrap(),
             credential: Credential::Bearer(access_token(sim).await),
+            reach: Default::default(),
         },
         woo_service(&sim.woo_url, sim_keys()).unwrap(),
     ];
@@ -166,6 +167,7 @@ async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
         name: "fortnox",
         origin: Origin::parse(&sim.fortnox_url).unwrap(),
         credential: Credential::Fortnox(tokens),
+        reach: Default::default(),
     }];
     services.push(ctx.net.allow.route(&sim.woo_url.parse().unwrap()).unwrap().clone());
     ctx.net = Arc::new(ConnectionNet { name: "shop".into(), allow: AllowList::new(services), ..Default::default() });

@@ -405,10 +405,16 @@ fn behind_a_proxy_the_token_is_required_and_kept_out_of_urls() {
         assert_eq!(out.status.code(), Some(2), "{args:?} without a token");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--token-file"), "{args:?}");
     }
+    // The same place on the network, said once in woonox.toml instead of on each command line.
+    let config = data.join("woonox.toml");
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[serve]\npublic-url = \"https://woonox.example\"\n";
+    std::fs::write(&config, text).unwrap();
+    let out = woonox(&data, &["serve"]);
+    assert_eq!(out.status.code(), Some(2), "[serve] public-url without a token");
     let token_file = data.join("status-token");
     std::fs::write(&token_file, "s3cret-token-0123\n").unwrap();
     let file = token_file.to_str().unwrap();
-    let serve = Serve::start(&data, port, &["--public-url", "https://woonox.example", "--token-file", file], &[]);
+    let serve = Serve::start(&data, port, &["--token-file", file], &[]);
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", serve.child.id())).unwrap();
     assert!(!String::from_utf8_lossy(&cmdline).contains("s3cret"), "the token is on the command line");
     let host = serve.host();

@@ -48,7 +48,9 @@ fn get(
     };
     rt.block_on(async {
         let (response, _) =
-            woonox::http_send::send(request.body(bytes::Bytes::new()).unwrap(), options, tls).await.unwrap();
+            woonox::http_send::send(request.body(bytes::Bytes::new()).unwrap(), options, tls, Default::default())
+                .await
+                .unwrap();
         let status = response.status().as_u16();
         use http_body_util::BodyExt;
         let body = response.into_body().collect().await.unwrap().to_bytes();

@@ -3,7 +3,6 @@
 use super::bad;
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal};
-use woonox::config::Config;
 use woonox::connect::{self, FortnoxMode};
 use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
 use woonox::tls::StoreTrust;
@@ -13,11 +12,13 @@ pub struct WooArgs<'a> {
     pub keys: WooKeys,
     pub trust: StoreTrust,
     pub webhook_url: Option<&'a str>,
+    pub private_network: bool,
 }
 
 pub async fn woocommerce(paths: &Paths, name: &str, args: WooArgs<'_>) -> Result<()> {
     let url = args.url.trim_end_matches('/');
-    let verified = connect::woocommerce(paths, name, url, args.keys.clone(), args.trust).await.map_err(bad)?;
+    let access = connect::StoreAccess { trust: args.trust, private_network: args.private_network };
+    let verified = connect::woocommerce(paths, name, url, args.keys.clone(), access).await.map_err(bad)?;
     println!("WooCommerce store {url} is connected as {name:?} (keys verified with a real call).");
     if let Some(fingerprint) = verified.fingerprint {
         println!("The store's certificate has the SHA-256 fingerprint {fingerprint}.");
@@ -50,17 +51,7 @@ pub struct FortnoxArgs {
 }
 
 pub async fn fortnox(paths: &Paths, name: &str, args: FortnoxArgs) -> Result<()> {
-    if args.fortnox_api.is_some() || args.fortnox_auth.is_some() {
-        let mut config = Config::load(&paths.config_file())?;
-        let entry = config.connections.entry(name.to_owned()).or_default();
-        if let Some(api) = args.fortnox_api {
-            entry.fortnox_api = api;
-        }
-        if let Some(auth) = args.fortnox_auth {
-            entry.fortnox_auth = auth;
-        }
-        config.save(&paths.config_file())?;
-    }
+    let urls = connect::FortnoxUrls { api: args.fortnox_api, auth: args.fortnox_auth };
     let client_secret = client_secret()?;
     let app = FortnoxAppSecret { client_id: args.client_id, client_secret };
     let mode = match args.service_account {
@@ -75,7 +66,7 @@ pub async fn fortnox(paths: &Paths, name: &str, args: FortnoxArgs) -> Result<()>
             }),
         },
     };
-    connect::fortnox(paths, name, app, mode).await.map_err(bad)?;
+    connect::fortnox(paths, name, app, mode, urls).await.map_err(bad)?;
     println!(
         "Fortnox is connected as {name:?}. Tokens are stored owner-only under {}.",
         paths.secrets_dir(name).display()

@@ -19,5 +19,5 @@ pub async fn connect(paths: &Paths, sim: &Sim, name: &str, woo_rate: u32) -> Res
     connect::woocommerce(paths, name, &sim.woo_url, keys, Default::default()).await?;
     let app = FortnoxAppSecret { client_id: FORTNOX_CLIENT_ID.into(), client_secret: FORTNOX_CLIENT_SECRET.into() };
     let tenant_id = sim.fortnox.lock().map(|f| f.tenant_id.clone()).unwrap_or_default();
-    connect::fortnox(paths, name, app, FortnoxMode::ServiceAccount { tenant_id }).await
+    connect::fortnox(paths, name, app, FortnoxMode::ServiceAccount { tenant_id }, Default::default()).await
 }

@@ -64,6 +64,7 @@ impl Metrics {
             "# HELP woonox_jobs_total Jobs run, by connection, flow and result.\n# TYPE woonox_jobs_total counter"
         );
         for ((c, f), t) in &jobs {
+            let (c, f) = (label(c), label(f));
             let _ = writeln!(out, "woonox_jobs_total{{connection=\"{c}\",flow=\"{f}\",result=\"ok\"}} {}", t.ok);
             let _ = writeln!(
                 out,
@@ -75,6 +76,7 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP woonox_job_seconds Time spent running jobs.\n# TYPE woonox_job_seconds summary");
         for ((c, f), t) in &jobs {
+            let (c, f) = (label(c), label(f));
             let _ = writeln!(out, "woonox_job_seconds_sum{{connection=\"{c}\",flow=\"{f}\"}} {:.3}", t.seconds);
             let _ = writeln!(
                 out,
@@ -87,6 +89,7 @@ impl Metrics {
             "# HELP woonox_api_calls_total Calls to Fortnox and WooCommerce.\n# TYPE woonox_api_calls_total counter"
         );
         for (c, w) in &shared.connections {
+            let c = label(c);
             let _ = writeln!(out, "woonox_api_calls_total{{connection=\"{c}\"}} {}", w.net_stats().calls.load(Relaxed));
         }
         let _ = writeln!(
@@ -94,6 +97,7 @@ impl Metrics {
             "# HELP woonox_api_rate_limited_total Answers 429 Too Many Requests.\n# TYPE woonox_api_rate_limited_total counter"
         );
         for (c, w) in &shared.connections {
+            let c = label(c);
             let _ = writeln!(
                 out,
                 "woonox_api_rate_limited_total{{connection=\"{c}\"}} {}",
@@ -102,13 +106,29 @@ impl Metrics {
         }
         let _ = writeln!(out, "# HELP woonox_queue_depth Jobs waiting or running.\n# TYPE woonox_queue_depth gauge");
         for c in shared.connections.keys() {
-            let _ = writeln!(out, "woonox_queue_depth{{connection=\"{c}\"}} {}", shared.store.depth(c).unwrap_or(0));
+            let depth = shared.store.depth(c).unwrap_or(0);
+            let _ = writeln!(out, "woonox_queue_depth{{connection=\"{}\"}} {depth}", label(c));
         }
         out
     }
 }
 
+/// A label value as the text format wants it: names are checked at load, but a label must
+/// never be able to end its quotes and forge another series.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
 /// Behind the guard (Host and the token, when one is set), like the status page.
 pub async fn page(State(shared): State<Arc<Shared>>) -> axum::response::Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared.metrics.render(&shared)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn label_values_cannot_end_their_quotes() {
+        assert_eq!(super::label("a\"} 1\nx{b=\"\\"), "a\\\"} 1\\nx{b=\\\"\\\\");
+        assert_eq!(super::label("shop-1"), "shop-1");
+    }
 }

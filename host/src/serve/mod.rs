@@ -46,10 +46,14 @@ pub async fn run(
     options: ServeOptions,
     shutdown: watch::Receiver<bool>,
 ) -> Result<()> {
-    let bind = options.guard.bind;
-    let guard = Guard::new(options.guard)?;
-    let limits = limits::Limits::from_env()?;
     let config = Config::load(&paths.config_file())?;
+    let mut place = options.guard;
+    // The command line wins; woonox.toml's [serve] fills in what it leaves out.
+    place.public_url = place.public_url.or_else(|| config.serve.public_url.clone());
+    place.behind_proxy |= config.serve.behind_proxy;
+    let bind = place.bind;
+    let guard = Guard::new(place)?;
+    let limits = limits::Limits::from_env()?;
     if config.connections.is_empty() {
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
     }
