@@ -1,5 +1,6 @@
 //! The woonox host: runs the sandboxed sync component and gives it what it may use.
 
+pub mod activity;
 pub mod bindings;
 pub mod component_cache;
 pub mod config;

@@ -186,6 +186,16 @@ impl Store {
         Ok(jobs)
     }
 
+    /// When the newest webhook delivery still kept arrived (the status page's own
+    /// "sync … now" jobs are not deliveries).
+    pub fn last_delivery(&self, connection: &str) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT MAX(created_at) FROM jobs WHERE connection = ?1 AND topic IS NOT NULL AND topic NOT LIKE '%.sync'",
+            params![connection],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn record_run(&self, connection: &str, run: &Run) -> Result<()> {
         self.conn().execute(
             "INSERT OR REPLACE INTO runs (connection, flow, started_at, seconds, ok, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

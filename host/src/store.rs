@@ -42,6 +42,27 @@ const MIGRATIONS: &[&str] = &[
         summary TEXT NOT NULL,
         PRIMARY KEY (connection, flow)
     ) WITHOUT ROWID;",
+    // What each connection wrote or refused, item by item, and hourly tallies (activity.rs).
+    "CREATE TABLE activity (
+        id INTEGER PRIMARY KEY,
+        connection TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        flow TEXT NOT NULL,
+        item TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX activity_recent ON activity (connection, id);
+    CREATE INDEX activity_item ON activity (connection, item, id);
+    CREATE TABLE tallies (
+        connection TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        written INTEGER NOT NULL,
+        refused INTEGER NOT NULL,
+        rate_limited INTEGER NOT NULL,
+        PRIMARY KEY (connection, hour)
+    ) WITHOUT ROWID;",
 ];
 
 pub struct Store {

@@ -1,64 +1,17 @@
 //! `woonox serve` against the stand-ins: webhook signatures (valid, invalid, missing,
 //! replayed), the creation ping, idempotent webhook registration, a kill -9 with jobs
 //! queued and in flight that loses nothing and doubles nothing, one connection's 429
-//! storm leaving another on time, and the status page in headless Chromium.
+//! storm leaving another on time (the status page in a browser: status_page_browser.rs).
 
 mod common;
 
+use common::serve::{ALL_OFF, Serve, agent, free_port, schedule, serve, wait_until};
 use common::{connected, started, woonox};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use woonox_sim::{Sim, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Every flow's poll off (or as given), so that only what a test sends runs.
-fn schedule(data: &Path, connection: &str, entries: &str) {
-    let file = data.join("woonox.toml");
-    let mut text = std::fs::read_to_string(&file).unwrap();
-    text.push_str(&format!("\n[connections.{connection}.schedule]\n{entries}\n"));
-    std::fs::write(file, text).unwrap();
-}
-
-const ALL_OFF: &str = "products = \"off\"\nstock = \"off\"\ncustomers = \"off\"\norders = \"off\"\nrefunds = \"off\"\ninvoices = \"off\"\ncredit-notes = \"off\"";
-
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data: &Path, port: u16) -> Serve {
-    let child = Command::new(env!("CARGO_BIN_EXE_woonox"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ureq::get(&format!("{base}/healthz")).call().is_err() {
-        assert!(Instant::now() < deadline, "serve did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Serve { child, base }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
-}
 
 /// Posts a delivery as WooCommerce does; answers the HTTP status.
 fn deliver(base: &str, body: &Value, signature: Option<&str>, delivery_id: &str) -> u16 {
@@ -88,23 +41,6 @@ fn fortnox_documents_for(sim: &Sim, order_id: u64) -> usize {
         .values()
         .filter(|o| o["ExternalInvoiceReference1"] == reference.as_str())
         .count()
-}
-
-fn wait_until(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-fn metric(base: &str, line_start: &str) -> u64 {
-    let text = ureq::get(&format!("{base}/metrics")).call().unwrap().body_mut().read_to_string().unwrap();
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn connect_with_webhooks(data: &Path, sim: &Sim, port: u16) -> std::process::Output {
@@ -145,7 +81,7 @@ fn webhooks_are_verified_deduplicated_and_registered_once() {
         .unwrap();
     assert_eq!(ping.status().as_u16(), 200);
     std::thread::sleep(Duration::from_secs(2));
-    let jobs = metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"ok\"}");
+    let jobs = serve.metric("woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"ok\"}");
     assert_eq!(jobs, 1, "only the one valid, new delivery became a job");
     assert_eq!(fortnox_documents_for(&sim, id), 1);
 }
@@ -214,53 +150,11 @@ fn a_429_storm_in_one_connection_leaves_the_other_on_time() {
     stormy.fortnox_faults.lock().unwrap().rate_limited = 1_000_000;
     let serve = serve(&data, free_port());
     std::thread::sleep(Duration::from_secs(12));
-    let calm_runs = metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"stock\",result=\"ok\"}");
+    let calm_runs = serve.metric("woonox_jobs_total{connection=\"default\",flow=\"stock\",result=\"ok\"}");
     assert!(calm_runs >= 4, "the calm connection ran {calm_runs} stock polls in 12 s, every 2 s expected");
-    let stormy_ok = metric(&serve.base, "woonox_jobs_total{connection=\"stormy\",flow=\"stock\",result=\"ok\"}");
+    let stormy_ok = serve.metric("woonox_jobs_total{connection=\"stormy\",flow=\"stock\",result=\"ok\"}");
     assert_eq!(stormy_ok, 0, "the stormy connection cannot have succeeded");
-    assert!(metric(&serve.base, "woonox_api_rate_limited_total{connection=\"stormy\"}") > 0);
-}
-
-/// The status page, opened in headless Chromium as a person would: the connection, its
-/// health, the flows' last runs, a failure explained in plain words with a way to run
-/// the flow again. Screenshot kept at target/status-page.png.
-#[test]
-fn the_status_page_reads_in_a_real_browser() {
-    let (_rt, sim) = started(60);
-    {
-        let mut woo = sim.woo.lock().unwrap();
-        let mut bad = woo.orders.iter().find(|o| o["status"] == "processing").cloned().unwrap();
-        bad["id"] = json!(7777);
-        bad["line_items"][0]["sku"] = json!("NOT-IN-FORTNOX");
-        woo.orders.push(bad);
-    }
-    let data = connected("serve-status", &sim);
-    schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
-    let serve = serve(&data, free_port());
-    wait_until("the orders poll", 120, || {
-        metric(&serve.base, "woonox_jobs_total{connection=\"default\",flow=\"orders\",result=\"items_failed\"}") == 1
-    });
-    let profile = common::data_dir("chromium-profile");
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
-    let browser = |extra: &[&str]| {
-        Command::new("chromium")
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .args(extra)
-            .arg(format!("{}/", serve.base))
-            .output()
-            .expect("Debian's chromium: run the README's test command, scripts/test, which installs it")
-    };
-    let dom = String::from_utf8_lossy(&browser(&["--dump-dom"]).stdout).into_owned();
-    for expected in
-        ["Connection default", "Health:", "Queue:", "orders", "Run now", "order 7777", "does not exist in Fortnox"]
-    {
-        assert!(dom.contains(expected), "{expected:?} is not on the page:\n{dom}");
-    }
-    assert!(!dom.contains("<script"), "the page needs no JavaScript");
-    browser(&[&format!("--screenshot={}", shot.display()), "--window-size=1100,700"]);
-    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot");
+    assert!(serve.metric("woonox_api_rate_limited_total{connection=\"stormy\"}") > 0);
 }
 
 /// Beyond loopback the page wants the token; without one serve does not start.
@@ -313,7 +207,7 @@ fn a_run_with_failed_items_is_not_counted_as_ok() {
     schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
     let serve = serve(&data, free_port());
     let result = |r: &str| {
-        metric(&serve.base, &format!("woonox_jobs_total{{connection=\"default\",flow=\"orders\",result=\"{r}\"}}"))
+        serve.metric(&format!("woonox_jobs_total{{connection=\"default\",flow=\"orders\",result=\"{r}\"}}"))
     };
     wait_until("the orders poll", 120, || result("items_failed") + result("ok") + result("failed") == 1);
     assert_eq!((result("ok"), result("items_failed"), result("failed")), (0, 1, 0));
@@ -363,7 +257,7 @@ fn a_delivery_is_a_trigger_and_never_the_order() {
     sim.log.clear();
     assert_eq!(deliver(&serve.base, &forged, Some(&signature), "replayed-1"), 200);
     let ok = "woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"ok\"}";
-    wait_until("the delivery's job", 30, || metric(&serve.base, ok) == 1);
+    wait_until("the delivery's job", 30, || serve.metric(ok) == 1);
     assert_eq!(fortnox_documents_for(&sim, id), 0, "the store's state decides, not the delivery's");
     let read = sim.log.entries().iter().filter(|e| e.path.ends_with(&format!("/orders/{id}"))).count();
     assert_eq!(read, 1, "the order is read from the store once");
@@ -376,7 +270,7 @@ fn a_delivery_is_a_trigger_and_never_the_order() {
     let page = ureq::get(&format!("{}/", serve.base)).call().unwrap().body_mut().read_to_string().unwrap();
     assert!(page.contains("the delivery names no id"), "the dead letter says why");
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(metric(&serve.base, ok), 1, "it never ran");
+    assert_eq!(serve.metric(ok), 1, "it never ran");
     let failed = "woonox_jobs_total{connection=\"default\",flow=\"webhooks\",result=\"failed\"}";
-    assert_eq!(metric(&serve.base, failed), 0, "and was not retried");
+    assert_eq!(serve.metric(failed), 0, "and was not retried");
 }

@@ -102,6 +102,14 @@ fn a_refused_credit_is_said_once_then_waits_for_the_merchant() {
     assert_eq!(woonox(&data, &with(&["check"])).status.code(), Some(0));
 }
 
+/// The item key in the held item's `action` form.
+fn held_key(page: &str, action: &str) -> String {
+    let form = page.split("<form").find(|f| f.contains(&format!("/held/default/{action}")));
+    let form = form.unwrap_or_else(|| panic!("no {action} form for a held item: {page}"));
+    let start = form.find("name=key value=\"").unwrap() + 16;
+    form[start..].split('"').next().unwrap().replace("&amp;", "&").replace("&quot;", "\"")
+}
+
 /// The same held credit, settled from `serve`'s status page: its Retry and Dismiss forms
 /// (with the page's CSRF token) do what `--retry-failed` and `--dismiss-failed` do.
 #[test]
@@ -110,101 +118,24 @@ fn a_held_credit_is_retried_and_dismissed_from_the_status_page() {
     let data = connected("held-page", &sim);
     let (settings, order_id) = refunded_twice(&sim, &data);
     assert_eq!(sync_report(&data, &["--settings", settings, "sync", "credit-notes", "--json"]).0, Some(1));
-    let config = data.join("woonox.toml");
-    let off = "products = \"off\"\nstock = \"off\"\ncustomers = \"off\"\norders = \"off\"\nrefunds = \"off\"\n\
-               invoices = \"off\"\ncredit-notes = \"off\"\n";
-    let text = std::fs::read_to_string(&config).unwrap() + "\n[connections.default.schedule]\n" + off;
-    std::fs::write(&config, text).unwrap();
-    let page = StatusPage::start(&data, settings);
+    common::serve::schedule(&data, "default", common::serve::ALL_OFF);
+    let page = common::serve::serve_with(&data, common::serve::free_port(), &["--settings", settings]);
     sim.log.clear();
 
-    let (csrf, key) = page.held_form("retry");
+    let key = held_key(&page.page("/"), "retry");
     assert!(key.starts_with("held:"), "{key}");
-    assert_eq!(page.post("/held/default/retry", &[("key", &key)], None), 403, "a form without the CSRF token");
-    assert_eq!(page.post("/held/default/retry", &[("key", &key)], Some(&csrf)), 303);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while refund_attempts(&sim) == 0 {
-        assert!(std::time::Instant::now() < deadline, "Retry did not run the credit-notes flow");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    assert_eq!(page.post("/held/default/retry", &[("key", &key)], None).0, 403, "a form without the CSRF token");
+    assert_eq!(page.post("/held/default/retry", &[("key", &key)], Some(&page.csrf())).0, 303);
+    common::serve::wait_until("Retry to run the credit-notes flow", 60, || refund_attempts(&sim) > 0);
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert_eq!(refund_attempts(&sim), 1, "Retry tries it once");
     assert_eq!(notes(&sim, order_id).iter().filter(|n| n.contains("could not record")).count(), 1, "no second note");
 
-    let (csrf, key) = page.held_form("dismiss");
-    assert_eq!(page.post("/held/default/dismiss", &[("key", &key)], Some(&csrf)), 303);
-    assert!(!page.get().contains("/held/default/"), "a dismissed item is still on the page");
+    let key = held_key(&page.page("/"), "dismiss");
+    assert_eq!(page.post("/held/default/dismiss", &[("key", &key)], Some(&page.csrf())).0, 303);
+    assert!(!page.page("/").contains("/held/default/"), "a dismissed item is still on the page");
     drop(page);
     assert_eq!(woonox(&data, &["--settings", settings, "check"]).status.code(), Some(0), "check still lists it");
-}
-
-/// `woonox serve` on a free loopback port, killed when dropped.
-struct StatusPage {
-    child: std::process::Child,
-    base: String,
-}
-
-impl StatusPage {
-    fn start(data: &std::path::Path, settings: &str) -> StatusPage {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_woonox"))
-            .arg("--data-dir")
-            .arg(data)
-            .args(["--settings", settings, "serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env_remove("WOONOX_STATUS_TOKEN")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let page = StatusPage { child, base: format!("http://127.0.0.1:{port}") };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while ureq::get(&format!("{}/healthz", page.base)).call().is_err() {
-            assert!(std::time::Instant::now() < deadline, "serve did not come up");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        page
-    }
-
-    fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into()
-    }
-
-    fn get(&self) -> String {
-        Self::agent().get(&format!("{}/", self.base)).call().unwrap().body_mut().read_to_string().unwrap()
-    }
-
-    /// The CSRF token and the item key of the held item's `action` form.
-    fn held_form(&self, action: &str) -> (String, String) {
-        let page = self.get();
-        let form = page.split("<form").find(|f| f.contains(&format!("/held/default/{action}"))).unwrap_or_else(|| {
-            panic!("no {action} form for a held item: {page}");
-        });
-        let value = |name: &str| {
-            let start = form.find(&format!("name={name} value=\"")).unwrap() + name.len() + 13;
-            form[start..].split('"').next().unwrap().replace("&amp;", "&").replace("&quot;", "\"")
-        };
-        (value("csrf"), value("key"))
-    }
-
-    /// POST a form from the page's own origin; answers the status.
-    fn post(&self, path: &str, fields: &[(&str, &str)], csrf: Option<&str>) -> u16 {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.extend_pairs(fields.iter().copied());
-        if let Some(token) = csrf {
-            form.append_pair("csrf", token);
-        }
-        let request = Self::agent().post(&format!("{}{path}", self.base)).header("Origin", &self.base);
-        let response =
-            request.header("Content-Type", "application/x-www-form-urlencoded").send(form.finish()).unwrap();
-        response.status().as_u16()
-    }
-}
-
-impl Drop for StatusPage {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

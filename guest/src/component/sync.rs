@@ -83,7 +83,7 @@ fn with_ctx(
 
 fn change(c: native::report::Change) -> Change {
     let fields = c.fields.into_iter().map(|f| FieldChange { field: f.field, old: f.old, new: f.new }).collect();
-    Change { item: c.item, action: c.action.into(), fields }
+    Change { item: c.item, action: c.action.into(), fields, target: c.target }
 }
 
 fn wit_report(flow: Flow, report: native::report::Report) -> Report {

@@ -39,7 +39,7 @@ pub fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Res
     let reference = refund_reference(&ctx.settings.store_id, refund_id);
     let recovering = is_pending(ctx.kv, &key)?;
     if recovering && let Some(number) = find_credit(ctx, &reference)? {
-        return finish(ctx, order, refund_id, number).map(|_| Outcome::Created);
+        return credited(ctx, order, refund_id, number);
     }
     let mapped =
         match map_refund(&refund.to_string(), &order.to_string(), original["CustomerNumber"].as_str(), ctx.settings) {
@@ -59,7 +59,7 @@ pub fn credit(ctx: &Ctx, order: &Value, refund: &Value, original: &Value) -> Res
         Err(why) => Err(why),
     };
     match made {
-        Ok(number) => finish(ctx, order, refund_id, number).map(|_| Outcome::Created),
+        Ok(number) => credited(ctx, order, refund_id, number),
         Err(why) => {
             // A credit Fortnox made stays recorded, so the next run finishes it.
             if ctx.kv.get(&progress_key(refund_id))?.is_none() {
@@ -167,6 +167,12 @@ fn post_linked(
     Ok(answer
         .map(|a| a["Invoice"]["DocumentNumber"].as_str().unwrap_or_default().to_owned())
         .map_err(|why| format!("the credit invoice was refused: {why}")))
+}
+
+/// Finishes the credit and names it for the report.
+fn credited(ctx: &Ctx, order: &Value, refund_id: u64, number: String) -> Result<Outcome, SyncError> {
+    let target = format!("Fortnox credit invoice {number}");
+    finish(ctx, order, refund_id, number).map(|_| Outcome::Made(target))
 }
 
 fn finish(ctx: &Ctx, order: &Value, refund_id: u64, number: String) -> Result<(), SyncError> {

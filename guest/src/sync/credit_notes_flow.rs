@@ -53,7 +53,7 @@ fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {
     if is_pending(ctx.kv, &key)?
         && let Some(refund_id) = find_refund(ctx, order_id, &reason)?
     {
-        return remember(ctx, &key, refund_id).map(|_| Outcome::Created);
+        return remember(ctx, &key, refund_id).map(|_| Outcome::Made(format!("refund {refund_id}")));
     }
     if ctx.dry_run {
         return Ok(Outcome::Created);
@@ -67,7 +67,10 @@ fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {
     let answer =
         api::write(ctx.net, Service::Woo, "POST", &ctx.woo(&format!("orders/{order_id}/refunds")), Some(&body))?;
     match answer {
-        Ok(refund) => remember(ctx, &key, refund["id"].as_u64().unwrap_or(0)).map(|_| Outcome::Created),
+        Ok(refund) => {
+            let refund_id = refund["id"].as_u64().unwrap_or(0);
+            remember(ctx, &key, refund_id).map(|_| Outcome::Made(format!("refund {refund_id}")))
+        }
         Err(why) => {
             clear_pending(ctx.kv, &key)?;
             refused(ctx, credit, amount, &why)

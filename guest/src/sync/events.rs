@@ -7,13 +7,14 @@
 
 use super::api::{self, Service};
 use super::report::{Outcome, Report};
-use super::{Ctx, SyncError, orders_flow, refunds_flow};
+use super::{Ctx, SyncError, orders_flow, products_flow, refunds_flow};
 use serde_json::Value;
 
 pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report, SyncError> {
     let mut report = Report::default();
     match (source, topic) {
-        ("woocommerce", "order.created" | "order.updated" | "order.restored") => {
+        // "order.sync": the status page's "sync this order now".
+        ("woocommerce", "order.created" | "order.updated" | "order.restored" | "order.sync") => {
             let delivered: Value = serde_json::from_str(body)
                 .map_err(|e| SyncError::Interrupted(format!("the {topic} delivery is not JSON: {e}")))?;
             let Some(id) = delivered["id"].as_u64() else {
@@ -28,6 +29,14 @@ pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report
             report.add(format!("order {id}"), outcome);
             if order["refunds"].as_array().is_some_and(|r| !r.is_empty()) {
                 refunds_flow::order_refunds(ctx, &order, &mut report)?;
+            }
+        }
+        // The status page's "sync this article now" (and, later, Fortnox's own events).
+        ("fortnox", "article.sync" | "article.updated") => {
+            let asked: Value = serde_json::from_str(body).unwrap_or_default();
+            match asked["sku"].as_str().filter(|s| !s.trim().is_empty()) {
+                Some(sku) => return products_flow::one(ctx, sku.trim()),
+                None => report.add("article event", Outcome::Failed("it names no article number (sku)".into())),
             }
         }
         _ => report.add(format!("{source} {topic}"), Outcome::Skipped),

@@ -116,9 +116,19 @@ fn create(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncEr
     let link = link_to(kind, &document);
     links::save(ctx.kv, id, &link)?;
     clear_pending(ctx.kv, &key)?;
+    let target = target(&link);
     match order_follow_up::run(ctx, order, link)? {
         Outcome::Failed(why) => Ok(Outcome::Failed(format!("created in Fortnox, but then: {why}"))),
-        _ => Ok(Outcome::Created),
+        _ => Ok(Outcome::Made(target)),
+    }
+}
+
+/// "Fortnox invoice 17" or "Fortnox order 17": what the status page links to.
+fn target(link: &links::OrderLink) -> String {
+    match (&link.invoice, &link.order) {
+        (Some(invoice), _) => format!("Fortnox invoice {invoice}"),
+        (None, Some(order)) => format!("Fortnox order {order}"),
+        (None, None) => String::new(),
     }
 }
 

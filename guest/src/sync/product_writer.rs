@@ -219,8 +219,8 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         if self.ctx.dry_run {
-            for (c, _, fields) in items {
-                self.record(&c, &outcome, fields);
+            for (c, body, fields) in items {
+                self.record(&c, &outcome, fields, &body);
             }
             return Ok(());
         }
@@ -230,9 +230,9 @@ impl<'a> Writer<'a> {
             self.done += 1;
             self.ctx.progress.step("products", self.done, self.done.max(self.report.changes.len() as u64 + 1));
             match result {
-                Ok(_) => {
+                Ok(product) => {
                     remember(self.ctx, &candidate)?;
-                    self.record(&candidate, &outcome, fields);
+                    self.record(&candidate, &outcome, fields, &product);
                 }
                 Err(why) => self.report.add(format!("article {}", candidate.sku), Outcome::Failed(why)),
             }
@@ -240,10 +240,14 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn record(&mut self, c: &Candidate, outcome: &Outcome, fields: Vec<FieldChange>) {
+    /// `product`: the product as WooCommerce answered (or, in a dry run, the body sent),
+    /// whose id names the item's other side.
+    fn record(&mut self, c: &Candidate, outcome: &Outcome, fields: Vec<FieldChange>, product: &Value) {
         let item = format!("article {}", c.sku);
+        let target = product["id"].as_u64().map(|id| format!("product {id}")).unwrap_or_default();
         match outcome {
-            Outcome::Updated => self.report.updated(item, fields),
+            Outcome::Updated => self.report.updated_to(item, target, fields),
+            Outcome::Created => self.report.add(item, Outcome::Made(target)),
             other => self.report.add(item, other.clone()),
         }
     }

@@ -48,6 +48,30 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     Ok(report)
 }
 
+/// One article, as the status page's "sync now" asks: its product (created or updated when
+/// it differs from what was last written) and then its stock level. Moves no cursor.
+pub fn one(ctx: &Ctx, sku: &str) -> Result<Report, SyncError> {
+    let Some(found) = api::get(ctx.net, Service::Fortnox, &ctx.fortnox(&format!("articles/{}", encode(sku))))? else {
+        let mut report = Report::default();
+        report.add(format!("article {sku}"), Outcome::Failed("Fortnox has no article with this number".into()));
+        return Ok(report);
+    };
+    let article = found["Article"].clone();
+    let list = encode(&ctx.settings.product.price_list);
+    let price = api::get(ctx.net, Service::Fortnox, &ctx.fortnox(&format!("prices/{list}/{}", encode(sku))))?;
+    let prices: BTreeMap<String, Decimal> =
+        price.and_then(|p| decimal_of(&p["Price"]["Price"])).map(|p| (sku.to_owned(), p)).into_iter().collect();
+    let mut writer = Writer::new(ctx);
+    match candidate(ctx, &article, &prices)? {
+        Ok(Some(c)) => writer.push(c)?,
+        Ok(None) => writer.report.add(format!("article {sku}"), Outcome::Unchanged),
+        Err(why) => writer.report.add(format!("article {sku}"), Outcome::Failed(why)),
+    }
+    let mut report = writer.finish()?;
+    super::stock_flow::one(ctx, &article, &mut report)?;
+    Ok(report)
+}
+
 /// Calls `each` with every article changed since the cursor (all on a first run), as
 /// list items; answers when the read began by Fortnox's clock.
 fn changed_articles(

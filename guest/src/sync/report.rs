@@ -23,6 +23,8 @@ pub struct Change {
     pub item: String,
     pub action: &'static str,
     pub fields: Vec<FieldChange>,
+    /// What the item is on the other side, e.g. "Fortnox invoice 17"; empty when not known.
+    pub target: String,
 }
 
 /// A field an update changes, as the merchant would read the values.
@@ -37,6 +39,8 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Created,
+    /// Created, and this is what it became on the other side ("Fortnox invoice 17").
+    Made(String),
     Updated,
     Unchanged,
     Skipped,
@@ -53,9 +57,10 @@ pub fn skipped(dry_run: bool, reason: impl Into<String>) -> Outcome {
 impl Report {
     pub fn add(&mut self, item: impl Into<String>, outcome: Outcome) {
         match outcome {
-            Outcome::Created => {
+            Outcome::Created => self.add(item, Outcome::Made(String::new())),
+            Outcome::Made(target) => {
                 self.created += 1;
-                self.changes.push(Change { item: item.into(), action: "create", fields: Vec::new() });
+                self.changes.push(Change { item: item.into(), action: "create", fields: Vec::new(), target });
             }
             Outcome::Updated => self.updated(item, Vec::new()),
             Outcome::Unchanged => self.unchanged += 1,
@@ -67,8 +72,13 @@ impl Report {
 
     /// An update of `item` that changes `fields`.
     pub fn updated(&mut self, item: impl Into<String>, fields: Vec<FieldChange>) {
+        self.updated_to(item, String::new(), fields);
+    }
+
+    /// An update of `item`, which is `target` on the other side ("product 88").
+    pub fn updated_to(&mut self, item: impl Into<String>, target: String, fields: Vec<FieldChange>) {
         self.updated += 1;
-        self.changes.push(Change { item: item.into(), action: "update", fields });
+        self.changes.push(Change { item: item.into(), action: "update", fields, target });
     }
 
     /// Skips `item` and says why, so the merchant sees it is meant, not lost.

@@ -36,12 +36,39 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     };
     if dry_run {
         for u in &plan.updates {
-            report.updated(format!("SKU {}", u.sku), stock_change(u, &woo_levels));
+            report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, &woo_levels));
         }
         return Ok(report);
     }
-    write(transport, &endpoints.woocommerce, &plan.updates, &mut report)?;
+    write(transport, &endpoints.woocommerce, (&plan.updates, &woo_levels), &mut report)?;
     Ok(report)
+}
+
+/// One article's level (as Fortnox answered `GET articles/{n}`), written where the store's
+/// differs; with the warehouse module the stock flow brings it instead.
+pub fn one(ctx: &Ctx, article: &Value, report: &mut Report) -> Result<(), SyncError> {
+    let Some(level) = serde_json::from_value::<fortnox::Article>(article.clone()).ok().and_then(stock::fortnox_level)
+    else {
+        return Ok(());
+    };
+    if level.quantity.is_none() || ctx.settings.flows.stock_source == StockSource::Warehouse {
+        return Ok(());
+    }
+    let mut woo_levels = Vec::new();
+    let route = format!("products?sku={}", encode(&level.sku));
+    woo_client::for_each(ctx.net, &ctx.endpoints.woocommerce, &route, |p| {
+        let found = serde_json::from_value::<woo::Product>(p).ok().and_then(stock::woo_level);
+        woo_levels.extend(found.filter(|l| l.sku == level.sku));
+    })?;
+    let plan = stock::reconcile(std::slice::from_ref(&level), &woo_levels);
+    if ctx.dry_run {
+        for u in &plan.updates {
+            report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, &woo_levels));
+        }
+        return Ok(());
+    }
+    report.unchanged += (woo_levels.len() - plan.updates.len()) as u32;
+    write(ctx.net, &ctx.endpoints.woocommerce, (&plan.updates, &woo_levels), report)
 }
 
 /// The level an update replaces, as the merchant reads it ("" when the store does not
@@ -110,8 +137,19 @@ fn woo_levels(transport: &dyn Transport, home: &str) -> Result<Vec<WooLevel>, Sy
     Ok(levels)
 }
 
-/// Products in one batch route, each parent's variations in its own.
-fn write(transport: &dyn Transport, home: &str, updates: &[StockUpdate], report: &mut Report) -> Result<(), SyncError> {
+/// The product whose admin page shows the level: a variation's parent.
+fn product(u: &StockUpdate) -> String {
+    format!("product {}", u.parent_id.unwrap_or(u.product_id))
+}
+
+/// Products in one batch route, each parent's variations in its own; `levels` are the
+/// store's before the write, for the report.
+fn write(
+    transport: &dyn Transport,
+    home: &str,
+    (updates, levels): (&[StockUpdate], &[WooLevel]),
+    report: &mut Report,
+) -> Result<(), SyncError> {
     let mut by_route: BTreeMap<String, Vec<&StockUpdate>> = BTreeMap::new();
     for u in updates {
         let route = match u.parent_id {
@@ -127,8 +165,10 @@ fn write(transport: &dyn Transport, home: &str, updates: &[StockUpdate], report:
             .collect();
         let outcome = woo_batch::update(transport, home, &route, &bodies)?;
         for (u, error) in items.iter().zip(outcome) {
-            let outcome = error.map_or(Outcome::Updated, Outcome::Failed);
-            report.add(format!("SKU {}", u.sku), outcome);
+            match error {
+                None => report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, levels)),
+                Some(why) => report.add(format!("SKU {}", u.sku), Outcome::Failed(why)),
+            }
         }
     }
     Ok(())

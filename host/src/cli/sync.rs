@@ -166,7 +166,7 @@ const SHOWN: usize = 10;
 fn change_json(c: &Change) -> serde_json::Value {
     let fields: Vec<_> =
         c.fields.iter().map(|f| serde_json::json!({ "field": f.field, "old": f.old, "new": f.new })).collect();
-    serde_json::json!({ "item": c.item, "action": c.action, "fields": fields })
+    serde_json::json!({ "item": c.item, "action": c.action, "target": c.target, "fields": fields })
 }
 
 /// What a dry run would write, a few lines per flow, each update with what it changes.

@@ -226,14 +226,22 @@ pub async fn check(State(shared): State<Arc<Shared>>, request: Request, next: Ne
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, POLICY.clone());
     response
 }
+
+/// No script but the page's own refresh (by its hash), no frames, forms only to here.
+static POLICY: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let script = sha2::Sha256::digest(super::status_page::REFRESH_SCRIPT.as_bytes());
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{}'; connect-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        base64::engine::general_purpose::STANDARD.encode(script)
+    );
+    HeaderValue::from_str(&policy).expect("the policy is plain ASCII")
+});
 
 /// The request, let through (a POST's body read and put back), or the refusal.
 async fn admit(guard: &Guard, request: Request) -> Result<Request, Response> {

@@ -4,6 +4,7 @@
 //! webhooks and serves the status page, `/metrics` and `/healthz`, behind the limits in
 //! `limits` (the webhook port faces the internet) and the checks in `guard`.
 
+pub mod activity_view;
 pub mod guard;
 pub mod limits;
 pub mod login;
@@ -107,9 +108,9 @@ pub async fn run(
 async fn purge_finished_jobs(store: Arc<Store>, keep_days: u32, mut shutdown: watch::Receiver<bool>) {
     let keep_secs = i64::from(keep_days) * 86_400;
     while !*shutdown.borrow() {
-        match store.purge_finished(keep_secs) {
+        match store.purge_finished(keep_secs).and_then(|jobs| Ok(jobs + store.purge_activity(keep_secs)?)) {
             Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "finished jobs past their time forgotten"),
+            Ok(purged) => tracing::info!(purged, "finished jobs and activity past their time forgotten"),
             Err(e) => tracing::error!("cannot purge finished jobs: {e:#}"),
         }
         tokio::select! {
@@ -129,6 +130,7 @@ fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
         .route("/retry/{connection}/{id}", post(status_page::retry))
         .route("/run/{connection}/{flow}", post(status_page::run_now))
         .route("/held/{connection}/{action}", post(status_page::held_action))
+        .route("/sync/{connection}", post(activity_view::sync_item))
         .route("/metrics", get(metrics::page))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check));
     let open = axum::Router::new()

@@ -27,6 +27,17 @@ pub struct Worker {
     pub wake: Notify,
     /// The last job's error, if it failed; `None` after a success.
     pub trouble: Mutex<Option<String>>,
+    /// When each scheduled flow is next queued (unix seconds), in the schedule's order.
+    next_polls: Mutex<Vec<i64>>,
+    /// The 429s counted when the last job ended, so each job's own can be tallied.
+    rate_limited_seen: std::sync::atomic::AtomicU64,
+}
+
+/// A scheduled poll as the status page shows it.
+pub struct Poll {
+    pub flow: &'static str,
+    pub every: Duration,
+    pub next_at: i64,
 }
 
 impl Worker {
@@ -49,7 +60,21 @@ impl Worker {
             metrics,
             wake: Notify::new(),
             trouble: Mutex::new(None),
+            next_polls: Mutex::new(Vec::new()),
+            rate_limited_seen: Default::default(),
         }
+    }
+
+    /// Each scheduled flow, its interval and when it is next queued.
+    pub fn polls(&self) -> Vec<Poll> {
+        let next = self.next_polls.lock().map(|n| n.clone()).unwrap_or_default();
+        let every = self.schedule.0.iter().map(|(flow, every)| (flow_name(*flow), *every));
+        every.zip(next.into_iter().chain(std::iter::repeat(now()))).map(|((flow, every), next_at)| Poll { flow, every, next_at }).collect()
+    }
+
+    /// The store's home URL, for links to its admin pages.
+    pub fn store_url(&self) -> String {
+        self.opened.store_url.clone()
     }
 
     pub fn net_stats(&self) -> &crate::http_hooks::NetStats {
@@ -68,6 +93,8 @@ impl Worker {
                     }
                 }
             }
+            let in_secs = |at: &Instant| now() + at.saturating_duration_since(Instant::now()).as_secs() as i64;
+            *self.next_polls.lock().unwrap_or_else(|p| p.into_inner()) = due.iter().map(in_secs).collect();
             match self.store.claim(&self.name) {
                 Ok(Some(job)) => self.execute(job).await,
                 Ok(None) => {
@@ -93,6 +120,8 @@ impl Worker {
         let seconds = started.1.elapsed().as_secs_f64();
         let flow = match &job.work {
             Work::Flow(flow) => flow.clone(),
+            // What the status page asked for ("sync … now") is told from deliveries.
+            Work::Event { topic, .. } if topic.ends_with(".sync") => "sync now".to_owned(),
             Work::Event { .. } => "webhooks".to_owned(),
         };
         let (ok, summary) = match &result {
@@ -104,11 +133,22 @@ impl Worker {
             Ok(_) => self.store.finish(job.id),
             Err(why) => self.store.fail(&job, why, backoff(job.attempts)),
         };
+        let entries = result.as_ref().map(|r| crate::activity::entries(&flow, r, started.0)).unwrap_or_default();
         let run = Run { flow, started_at: started.0, seconds, ok, summary };
-        if let Err(e) = recorded.and_then(|()| self.store.record_run(&self.name, &run)) {
+        let recorded = recorded
+            .and_then(|()| self.store.record_run(&self.name, &run))
+            .and_then(|()| self.store.record_activity(&self.name, &entries, self.new_429s()));
+        if let Err(e) = recorded {
             tracing::error!(connection = %self.name, "cannot record job {}: {e:#}", job.id);
         }
         *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = result.err();
+    }
+
+    /// The 429s since the last job ended.
+    fn new_429s(&self) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let total = self.net_stats().rate_limited.load(Relaxed);
+        total.saturating_sub(self.rate_limited_seen.swap(total, Relaxed))
     }
 
     /// The job through the component; `Err` is why it must be tried again.
@@ -131,7 +171,8 @@ impl Worker {
                 self.runtime
                     .call_sync(context, async move |c, store| {
                         let sync = c.woonox_connector_sync();
-                        Ok(sync.call_handle_event(store, "woocommerce", &topic, &body, &endpoints, &settings).await?)
+                        let source = source_of(&topic);
+                        Ok(sync.call_handle_event(store, source, &topic, &body, &endpoints, &settings).await?)
                     })
                     .await
             }
@@ -144,6 +185,12 @@ impl Worker {
             Err(trap) => Err(format!("the component stopped: {trap:#}")),
         }
     }
+}
+
+/// Which side an event job comes from: the status page's article syncs speak for
+/// Fortnox; webhooks come from WooCommerce.
+pub fn source_of(topic: &str) -> &'static str {
+    if topic.starts_with("article.") { "fortnox" } else { "woocommerce" }
 }
 
 /// Seconds before attempt `attempts + 1`: 5 s doubling per attempt, at most an hour, with
