@@ -164,7 +164,11 @@ fn slow_bodies_cannot_fill_memory_and_are_cut_off() {
     let port = free_port();
     let data = prepared("hostile-bodies", &sim, port, ALL_OFF);
     let timeout = 4;
-    let serve = Serve::start(&data, port, &[], &[("WOONOX_SERVE_REQUEST_TIMEOUT", &timeout.to_string())]);
+    // Many attackers, played from one address: the per-address cap is lifted here (it has
+    // its own test) so that the global limits are what is measured.
+    let env = [("WOONOX_SERVE_REQUEST_TIMEOUT", timeout.to_string()), ("WOONOX_SERVE_MAX_PER_ADDRESS", "1000".into())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let serve = Serve::start(&data, port, &[], &env);
     let before = serve.rss_mb();
     let head = format!(
         "POST /hooks/woocommerce/default HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
@@ -216,7 +220,8 @@ fn stalled_header_lines_are_closed_by_the_header_timeout() {
     let (_rt, sim) = started(10);
     let port = free_port();
     let data = prepared("hostile-headers", &sim, port, ALL_OFF);
-    let serve = Serve::start(&data, port, &[], &[("WOONOX_SERVE_HEADER_TIMEOUT", "1")]);
+    let env = [("WOONOX_SERVE_HEADER_TIMEOUT", "1"), ("WOONOX_SERVE_MAX_PER_ADDRESS", "1000")];
+    let serve = Serve::start(&data, port, &[], &env);
     let started = Instant::now();
     let mut streams: Vec<TcpStream> = (0..120)
         .map(|_| {
@@ -242,6 +247,46 @@ fn stalled_header_lines_are_closed_by_the_header_timeout() {
     let closed = idle.read_to_end(&mut rest);
     assert!(closed.is_ok(), "the idle keep-alive connection stayed open: {closed:?}");
     assert!(idle_since.elapsed() < Duration::from_secs(4), "closed only by the test's own timeout");
+}
+
+/// A connection to serve from another loopback address (another host, as far as serve can
+/// tell).
+fn connect_from(source: &str, port: u16) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stream = rt.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap().into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
+}
+
+/// One address holding its share (here 10) of stalled connections gets every further one
+/// closed at once, while another address is served as usual.
+#[test]
+fn one_address_cannot_take_every_connection() {
+    let (_rt, sim) = started(10);
+    let port = free_port();
+    let data = prepared("hostile-per-address", &sim, port, ALL_OFF);
+    let serve = Serve::start(&data, port, &[], &[("WOONOX_SERVE_MAX_PER_ADDRESS", "10")]);
+    let half_head = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Half: ", serve.host());
+    let mut held: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(half_head.as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let _ = extra.write_all(half_head.as_bytes());
+    assert_eq!(outcome_by(&mut extra, Instant::now() + Duration::from_secs(2)), Some(0), "the 11th was kept open");
+    let mut other = connect_from("127.0.0.2", port);
+    let asked = Instant::now();
+    other.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", serve.host()).as_bytes()).unwrap();
+    assert_eq!(outcome_by(&mut other, asked + Duration::from_secs(1)), Some(200), "another address within a second");
+    assert!(outcome_by(&mut held[0], Instant::now() + Duration::from_millis(200)).is_none(), "the first ten stay served");
 }
 
 /// Over the limit: a declared length is refused before any body is sent; a chunked body

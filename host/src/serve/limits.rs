@@ -7,6 +7,9 @@
 //!   (tower-http's `TimeoutLayer`, 408): a body trickled in never holds its buffer for long;
 //! - at most `connections` connections are open at once: beyond that, new ones wait in the
 //!   kernel's backlog instead of taking file descriptors;
+//! - at most `per_address` of them from one address: one more from it is closed at once,
+//!   so one host cannot take them all (behind a proxy every client has the proxy's
+//!   address, so there the proxy must limit per client, and this cap is off);
 //! - `/hooks` takes at most [`HOOK_BODY_LIMIT`] bytes (413, from `Content-Length` before a
 //!   byte of body is read), buffers at most `bodies` bodies at once (the rest wait, unread,
 //!   in their sockets), and refuses a delivery without a signature header, or for a
@@ -14,7 +17,7 @@
 //!
 //! The figures can be changed through environment variables (hidden, for tests and for
 //! tuning): `WOONOX_SERVE_HEADER_TIMEOUT` and `WOONOX_SERVE_REQUEST_TIMEOUT` in seconds,
-//! `WOONOX_SERVE_MAX_CONNECTIONS`, `WOONOX_SERVE_MAX_BODIES`.
+//! `WOONOX_SERVE_MAX_CONNECTIONS`, `WOONOX_SERVE_MAX_PER_ADDRESS`, `WOONOX_SERVE_MAX_BODIES`.
 
 use super::Shared;
 use anyhow::{Context, Result};
@@ -47,6 +50,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub request_timeout: Duration,
     pub connections: usize,
+    /// `None` behind a proxy.
+    pub per_address: Option<usize>,
     pub bodies: usize,
 }
 
@@ -59,6 +64,8 @@ impl Default for Limits {
             // Well under the usual 1024 open files, leaving room for the state file,
             // the component cache and outgoing calls.
             connections: 512,
+            // A store sends a delivery at a time per webhook; a browser opens six.
+            per_address: Some(64),
             bodies: 16,
         }
     }
@@ -76,6 +83,9 @@ impl Limits {
         }
         if let Some(n) = env_number("WOONOX_SERVE_MAX_CONNECTIONS")? {
             limits.connections = n;
+        }
+        if let Some(n) = env_number("WOONOX_SERVE_MAX_PER_ADDRESS")? {
+            limits.per_address = Some(n);
         }
         if let Some(n) = env_number("WOONOX_SERVE_MAX_BODIES")? {
             limits.bodies = n;
@@ -141,6 +151,7 @@ pub fn with_request_timeout(app: axum::Router, limits: &Limits) -> axum::Router 
 /// (for at most the request timeout).
 pub async fn serve(listener: TcpListener, app: axum::Router, limits: &Limits, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let per_address = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(HEAD_LIMIT);
@@ -155,8 +166,8 @@ pub async fn serve(listener: TcpListener, app: axum::Router, limits: &Limits, mu
             accepted = listener.accept() => accepted,
             _ = stop.wait_for(|s| *s) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, or a connection reset before it was accepted:
                 // pause rather than spin, then go on.
@@ -165,6 +176,10 @@ pub async fn serve(listener: TcpListener, app: axum::Router, limits: &Limits, mu
                 continue;
             }
         };
+        let Some(counted) = PerAddress::take(&per_address, peer.ip(), limits.per_address) else {
+            tracing::debug!(peer = %peer.ip(), "too many connections from one address; closed");
+            continue;
+        };
         let service = TowerToHyperService::new(app.clone());
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
@@ -172,9 +187,60 @@ pub async fn serve(listener: TcpListener, app: axum::Router, limits: &Limits, mu
             if let Err(e) = connection.await {
                 tracing::debug!("connection ended: {e}");
             }
-            drop(slot);
+            drop((slot, counted));
         });
     }
     drop(listener);
     let _ = tokio::time::timeout(limits.request_timeout, graceful.shutdown()).await;
+}
+
+type Counts = Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>;
+
+/// One open connection counted against its address until dropped.
+struct PerAddress {
+    counts: Counts,
+    ip: std::net::IpAddr,
+}
+
+impl PerAddress {
+    /// `None` when `ip` already has `cap` connections open.
+    fn take(counts: &Counts, ip: std::net::IpAddr, cap: Option<usize>) -> Option<PerAddress> {
+        let mut open = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_default();
+        if cap.is_some_and(|cap| *n >= cap) {
+            return None;
+        }
+        *n += 1;
+        Some(PerAddress { counts: counts.clone(), ip })
+    }
+}
+
+impl Drop for PerAddress {
+    fn drop(&mut self) {
+        let mut open = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_at_its_cap_is_refused_until_one_of_its_connections_ends() {
+        let counts = Counts::default();
+        let (a, b) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
+        let held: Vec<PerAddress> = (0..3).map(|_| PerAddress::take(&counts, a, Some(3)).unwrap()).collect();
+        assert!(PerAddress::take(&counts, a, Some(3)).is_none());
+        assert!(PerAddress::take(&counts, b, Some(3)).is_some(), "another address is not held up");
+        drop(held);
+        assert!(PerAddress::take(&counts, a, Some(3)).is_some());
+        assert!(counts.lock().unwrap().is_empty(), "nothing left counted");
+        assert!(PerAddress::take(&counts, a, None).is_some(), "no cap behind a proxy");
+    }
 }

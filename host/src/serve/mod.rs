@@ -53,8 +53,12 @@ pub async fn run(
     place.public_url = place.public_url.or_else(|| config.serve.public_url.clone());
     place.behind_proxy |= config.serve.behind_proxy;
     let bind = place.bind;
+    let proxied = place.behind_proxy || place.public_url.is_some();
     let guard = Guard::new(place)?;
-    let limits = limits::Limits::from_env()?;
+    let mut limits = limits::Limits::from_env()?;
+    if proxied {
+        limits.per_address = None;
+    }
     if config.connections.is_empty() {
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
     }
