@@ -121,7 +121,7 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     ];
     let woo_rate = c.woo_requests_per_second.max(1) as usize;
     let limiters = HashMap::from([
-        ("fortnox", Arc::new(SlidingWindow::fortnox())),
+        ("fortnox", Arc::new(kept_fortnox_window(&state, name))),
         ("woocommerce", Arc::new(SlidingWindow::new(woo_rate, Duration::from_secs(1)))),
     ]);
     let tls = HashMap::from([("woocommerce", crate::tls::for_store(&c.store_trust())?)]);
@@ -129,6 +129,28 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
         ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, tls, ..Default::default() };
     let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state), progress: None };
     Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url })
+}
+
+/// Fortnox's window for this connection, continued from the calls the last process made
+/// (kept in the state under a namespace no connection name can have).
+fn kept_fortnox_window(state: &Arc<Store>, name: &str) -> SlidingWindow {
+    const NAMESPACE: &str = "host:rate-window";
+    let key = format!("fortnox:{name}");
+    let earlier: Vec<u64> = state
+        .namespace(NAMESPACE)
+        .get(&key)
+        .ok()
+        .flatten()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let state = state.clone();
+    let record = move |calls: &[u64]| {
+        let json = serde_json::to_vec(calls).unwrap_or_default();
+        if let Err(e) = state.namespace(NAMESPACE).set(&key, &json) {
+            tracing::warn!("cannot keep Fortnox's rate window: {e:#}");
+        }
+    };
+    SlidingWindow::fortnox().kept(&earlier, Box::new(record))
 }
 
 /// The data directory: `--data-dir`, else the platform's (e.g. `~/.local/share/woonox`).
