@@ -119,7 +119,7 @@ pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Opti
     let _ = write!(
         html,
         "<h3>Find an item</h3><form method=get action=\"/\"><input type=hidden name=connection value=\"{}\">\
-         <input type=search name=find value=\"{}\" placeholder=\"order number, refund id or SKU\" \
+         <input type=search name=find value=\"{}\" placeholder=\"order, refund or SKU\" \
          aria-label=\"order number, refund id or SKU\"> <button>Look up</button></form>",
         escape(name),
         escape(find.unwrap_or_default())
