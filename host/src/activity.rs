@@ -161,7 +161,10 @@ mod tests {
         store.record_activity("shop", &[item(9999, "refused")], 1).unwrap();
         store.record_activity("other", &[item(1, "created")], 0).unwrap();
         let recent = store.recent_activity("shop", 3).unwrap();
-        assert_eq!(recent.iter().map(|e| e.item.as_str()).collect::<Vec<_>>(), ["order 9999", "order 2004", "order 2003"]);
+        assert_eq!(
+            recent.iter().map(|e| e.item.as_str()).collect::<Vec<_>>(),
+            ["order 9999", "order 2004", "order 2003"]
+        );
         assert!(store.activity_of("shop", &["order 0".into()]).unwrap().is_empty(), "the oldest went");
         assert_eq!(store.activity_of("shop", &["order 9999".into(), "refund 9999".into()]).unwrap().len(), 1);
         let tally = store.last_day("shop").unwrap();

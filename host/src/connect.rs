@@ -3,8 +3,8 @@
 
 use crate::config::{Config, check_name};
 use crate::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
-use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
 use crate::destination::{Reach, require_https_beyond_loopback};
+use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
 use crate::http_policy::{Service, authorize};
 use crate::secrets;
 use crate::tls::{PeerFingerprint, StoreTrust};
@@ -138,8 +138,11 @@ pub async fn fortnox(
     let auth = urls.auth.unwrap_or_else(|| entry.fortnox_auth.clone()).trim_end_matches('/').to_owned();
     require_https_beyond_loopback("the Fortnox API address", &api).map_err(anyhow::Error::msg)?;
     require_https_beyond_loopback("the Fortnox login address", &auth).map_err(anyhow::Error::msg)?;
-    let fortnox_app =
-        FortnoxApp { client_id: app.client_id.clone(), client_secret: app.client_secret.clone(), auth_base: auth.clone() };
+    let fortnox_app = FortnoxApp {
+        client_id: app.client_id.clone(),
+        client_secret: app.client_secret.clone(),
+        auth_base: auth.clone(),
+    };
     let tokens = match mode {
         FortnoxMode::ServiceAccount { tenant_id } => {
             let mut set =

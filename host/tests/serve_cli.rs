@@ -206,9 +206,8 @@ fn a_run_with_failed_items_is_not_counted_as_ok() {
     let data = connected("serve-items-failed", &sim);
     schedule(&data, "default", &ALL_OFF.replace("orders = \"off\"", "orders = \"1h\""));
     let serve = serve(&data, free_port());
-    let result = |r: &str| {
-        serve.metric(&format!("woonox_jobs_total{{connection=\"default\",flow=\"orders\",result=\"{r}\"}}"))
-    };
+    let result =
+        |r: &str| serve.metric(&format!("woonox_jobs_total{{connection=\"default\",flow=\"orders\",result=\"{r}\"}}"));
     wait_until("the orders poll", 120, || result("items_failed") + result("ok") + result("failed") == 1);
     assert_eq!((result("ok"), result("items_failed"), result("failed")), (0, 1, 0));
 }

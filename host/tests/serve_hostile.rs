@@ -284,9 +284,14 @@ fn one_address_cannot_take_every_connection() {
     assert_eq!(outcome_by(&mut extra, Instant::now() + Duration::from_secs(2)), Some(0), "the 11th was kept open");
     let mut other = connect_from("127.0.0.2", port);
     let asked = Instant::now();
-    other.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", serve.host()).as_bytes()).unwrap();
+    other
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", serve.host()).as_bytes())
+        .unwrap();
     assert_eq!(outcome_by(&mut other, asked + Duration::from_secs(1)), Some(200), "another address within a second");
-    assert!(outcome_by(&mut held[0], Instant::now() + Duration::from_millis(200)).is_none(), "the first ten stay served");
+    assert!(
+        outcome_by(&mut held[0], Instant::now() + Duration::from_millis(200)).is_none(),
+        "the first ten stay served"
+    );
 }
 
 /// Over the limit: a declared length is refused before any body is sent; a chunked body

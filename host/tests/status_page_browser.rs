@@ -68,8 +68,14 @@ fn fortnox_document(sim: &Sim, order_id: u64) -> Option<String> {
     let fortnox = sim.fortnox.lock().unwrap();
     let docs = &fortnox.documents;
     let by_ref = |d: &&Value| d["ExternalInvoiceReference1"] == reference.as_str() && d["Credit"] != true;
-    let order = docs.orders.values().find(by_ref).map(|d| format!("Fortnox order {}", d["DocumentNumber"].as_str().unwrap()));
-    order.or_else(|| docs.invoices.values().find(by_ref).map(|d| format!("Fortnox invoice {}", d["DocumentNumber"].as_str().unwrap())))
+    let order =
+        docs.orders.values().find(by_ref).map(|d| format!("Fortnox order {}", d["DocumentNumber"].as_str().unwrap()));
+    order.or_else(|| {
+        docs.invoices
+            .values()
+            .find(by_ref)
+            .map(|d| format!("Fortnox invoice {}", d["DocumentNumber"].as_str().unwrap()))
+    })
 }
 
 #[test]
@@ -117,7 +123,9 @@ fn a_lookup_shows_the_item_and_syncs_just_it() {
     let (status, location) = serve.post("/sync/default", &[("item", &item)], Some(&serve.csrf()));
     assert_eq!((status, location.as_str()), (303, format!("/?connection=default&find={BAD_ORDER}&queued=1").as_str()));
     wait_until("the order's sync", 60, || fortnox_document(&sim, BAD_ORDER).is_some());
-    wait_until("its outcome on the page", 30, || serve.page(&format!("/?connection=default&find={BAD_ORDER}")).contains("created (sync now)"));
+    wait_until("its outcome on the page", 30, || {
+        serve.page(&format!("/?connection=default&find={BAD_ORDER}")).contains("created (sync now)")
+    });
     let document = fortnox_document(&sim, BAD_ORDER).unwrap();
     let page = dom(&profile, &lookup);
     assert!(page.contains(&document), "the lookup links the new document ({document}):\n{page}");
@@ -133,7 +141,10 @@ fn a_lookup_shows_the_item_and_syncs_just_it() {
     sim.fortnox.lock().unwrap().set_price(&sku, 1234.5);
     let catalog = |sim: &Sim| -> Vec<(Value, Value, Value)> {
         let woo = sim.woo.lock().unwrap();
-        woo.products.iter().map(|p| (p["sku"].clone(), p["regular_price"].clone(), p["stock_quantity"].clone())).collect()
+        woo.products
+            .iter()
+            .map(|p| (p["sku"].clone(), p["regular_price"].clone(), p["stock_quantity"].clone()))
+            .collect()
     };
     let before = catalog(&sim);
     let (status, _) = serve.post("/sync/default", &[("item", &format!("article {sku}"))], Some(&serve.csrf()));
@@ -143,7 +154,9 @@ fn a_lookup_shows_the_item_and_syncs_just_it() {
         woo.products.iter().find(|p| p["sku"] == sku.as_str()).unwrap()["regular_price"].clone()
     };
     wait_until("the article's sync", 60, || price() == "1234.50");
-    wait_until("its outcome on the page", 30, || serve.page(&format!("/?connection=default&find={sku}")).contains("updated (sync now)"));
+    wait_until("its outcome on the page", 30, || {
+        serve.page(&format!("/?connection=default&find={sku}")).contains("updated (sync now)")
+    });
     let changed: Vec<Value> =
         before.iter().zip(catalog(&sim)).filter(|(old, new)| **old != *new).map(|(old, _)| old.0.clone()).collect();
     assert_eq!(changed, [json!(sku)], "only that article's product changed");
@@ -159,7 +172,10 @@ fn the_page_at_phone_width_with_its_script_allowed() {
     assert!(!log.contains("Content Security Policy"), "the page's own script was refused:\n{log}");
     assert!(page.contains("name=\"viewport\""), "no viewport: phones would zoom out");
     let tables = page.matches("<table").count();
-    assert!(tables > 0 && page.matches("<div class=\"scroll\"><table").count() == tables, "a table a phone cannot scroll");
+    assert!(
+        tables > 0 && page.matches("<div class=\"scroll\"><table").count() == tables,
+        "a table a phone cannot scroll"
+    );
     // Without script it still refreshes itself.
     let raw = serve.page("/");
     assert!(raw.contains("<noscript><meta http-equiv=refresh content=30></noscript>"), "{raw}");

@@ -155,7 +155,10 @@ fn a_private_store_is_allowed_only_with_the_opt_in() {
     let data = data_dir("trust-private");
     // Loopback stays allowed (a store on this machine), with or without the opt-in, and
     // the opt-in is kept in the config for later runs.
-    assert_eq!(connect_woocommerce_with(&data, &sim, WOO_CONSUMER_SECRET, &["--private-network"]).status.code(), Some(0));
+    assert_eq!(
+        connect_woocommerce_with(&data, &sim, WOO_CONSUMER_SECRET, &["--private-network"]).status.code(),
+        Some(0)
+    );
     let config = std::fs::read_to_string(data.join("woonox.toml")).unwrap();
     assert!(config.contains("private-network = true"), "{config}");
     assert_eq!(connect_woocommerce(&data, &sim, WOO_CONSUMER_SECRET).status.code(), Some(0));

@@ -4,8 +4,8 @@
 //! a test CA.
 
 use rcgen::{CertificateParams, KeyPair};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use woonox::woo_oauth1;
 use woonox_sim::tls::TlsIdentity;

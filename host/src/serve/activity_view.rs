@@ -130,7 +130,8 @@ pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Opti
     let _ = write!(html, "<div class=lookup><p><b>{}</b>: ", escape(find));
     match entries.first() {
         Some(last) => {
-            let target = if last.target.is_empty() { String::new() } else { format!(" → {}", linked(&store, &last.target)) };
+            let target =
+                if last.target.is_empty() { String::new() } else { format!(" → {}", linked(&store, &last.target)) };
             let _ = write!(
                 html,
                 "{}{target}; last {} ({}) at {}.</p>",
@@ -140,10 +141,17 @@ pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Opti
                 when(last.at)
             );
             if !last.detail.is_empty() {
-                let _ = write!(html, "<p class={}><pre>{}</pre></p>", if last.refused() { "bad" } else { "muted" }, escape(&last.detail));
+                let _ = write!(
+                    html,
+                    "<p class={}><pre>{}</pre></p>",
+                    if last.refused() { "bad" } else { "muted" },
+                    escape(&last.detail)
+                );
             }
         }
-        None => html.push_str("nothing about it among the items woonox kept (written or refused since the last purge).</p>"),
+        None => {
+            html.push_str("nothing about it among the items woonox kept (written or refused since the last purge).</p>")
+        }
     }
     sync_buttons(html, name, find, &entries, csrf);
     if entries.len() > 1 {
@@ -229,19 +237,30 @@ mod tests {
     use super::*;
 
     fn e(item: &str, outcome: &str) -> Entry {
-        Entry { at: 0, flow: "orders".into(), item: item.into(), outcome: outcome.into(), target: "".into(), detail: "".into() }
+        Entry {
+            at: 0,
+            flow: "orders".into(),
+            item: item.into(),
+            outcome: outcome.into(),
+            target: "".into(),
+            detail: "".into(),
+        }
     }
 
     #[test]
     fn a_refusal_settled_by_a_later_write_is_no_longer_shown() {
-        let recent = [e("order 2", "refused"), e("order 1", "created"), e("order 1", "refused"), e("order 2", "refused")];
+        let recent =
+            [e("order 2", "refused"), e("order 1", "created"), e("order 1", "refused"), e("order 2", "refused")];
         let refused: Vec<&str> = still_refused(&recent).iter().map(|e| e.item.as_str()).collect();
         assert_eq!(refused, ["order 2"]);
     }
 
     #[test]
     fn only_known_admin_pages_are_linked_and_everything_is_escaped() {
-        assert_eq!(admin_url("https://shop.example/", "order 1042").unwrap(), "https://shop.example/wp-admin/post.php?post=1042&action=edit");
+        assert_eq!(
+            admin_url("https://shop.example/", "order 1042").unwrap(),
+            "https://shop.example/wp-admin/post.php?post=1042&action=edit"
+        );
         assert!(admin_url("https://shop.example", "Fortnox invoice 17").is_none());
         assert!(admin_url("https://shop.example", "order 1 or 2").is_none());
         assert_eq!(escape("<b a='1'>&\""), "&lt;b a=&#39;1&#39;&gt;&amp;&quot;");

@@ -95,7 +95,11 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
     let recent = shared.store.recent_activity(name, 100).unwrap_or_default();
     let refused = activity_view::still_refused(&recent);
     let needs_you = trouble.is_some() || !dead.is_empty() || !waiting.is_empty() || !refused.is_empty();
-    let badge = if needs_you { "<span class=\"badge bad\">needs attention</span>" } else { "<span class=\"badge ok\">healthy</span>" };
+    let badge = if needs_you {
+        "<span class=\"badge bad\">needs attention</span>"
+    } else {
+        "<span class=\"badge ok\">healthy</span>"
+    };
     let name_html = escape(name);
     let _ = write!(html, "<section id=\"c-{name_html}\"><h2>Connection {name_html} {badge}</h2>");
     if let Some(why) = &trouble {
@@ -115,7 +119,13 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
 
 /// Each flow: how often it polls, when next, its last run; deliveries and the last day's
 /// figures.
-fn timing_section(html: &mut String, shared: &Shared, (name, worker): (&str, &Worker), (runs, depth): (&[Run], u64), csrf: &str) {
+fn timing_section(
+    html: &mut String,
+    shared: &Shared,
+    (name, worker): (&str, &Worker),
+    (runs, depth): (&[Run], u64),
+    csrf: &str,
+) {
     let name_html = escape(name);
     let day = shared.store.last_day(name).unwrap_or_default();
     let delivery = match shared.store.last_delivery(name).ok().flatten() {

@@ -69,7 +69,10 @@ impl Worker {
     pub fn polls(&self) -> Vec<Poll> {
         let next = self.next_polls.lock().map(|n| n.clone()).unwrap_or_default();
         let every = self.schedule.0.iter().map(|(flow, every)| (flow_name(*flow), *every));
-        every.zip(next.into_iter().chain(std::iter::repeat(now()))).map(|((flow, every), next_at)| Poll { flow, every, next_at }).collect()
+        every
+            .zip(next.into_iter().chain(std::iter::repeat(now())))
+            .map(|((flow, every), next_at)| Poll { flow, every, next_at })
+            .collect()
     }
 
     /// The store's home URL, for links to its admin pages.
