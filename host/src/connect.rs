@@ -87,19 +87,23 @@ pub async fn woo_call(
         }
         None => bytes::Bytes::new(),
     };
-    let host = parts.uri.host().unwrap_or_default().to_owned();
+    send_once(http::Request::from_parts(parts, bytes), tls, service.reach).await
+}
+
+/// One request of woonox's own (not the component's), its whole answer read.
+async fn send_once(
+    request: http::Request<bytes::Bytes>,
+    tls: &Arc<rustls::ClientConfig>,
+    reach: Reach,
+) -> Result<Answer> {
     let options = wasmtime_wasi_http::RequestOptions {
         connect_timeout: Some(Duration::from_secs(10)),
         first_byte_timeout: Some(Duration::from_secs(30)),
         between_bytes_timeout: Some(Duration::from_secs(30)),
     };
-    let request = http::Request::from_parts(parts, bytes);
-    let (response, _) = match crate::http_send::send(request, options, tls, service.reach).await {
+    let (response, _) = match crate::http_send::send(request, options, tls, reach).await {
         Ok(sent) => sent,
         Err(wasmtime_wasi_http::Error::InternalError(Some(why))) => bail!("{why}"),
-        Err(wasmtime_wasi_http::Error::Tls(e)) => {
-            bail!("{}", crate::tls::explain(&e, &host).unwrap_or_else(|| format!("TLS failed: {e}")))
-        }
         Err(e) => bail!("{e}"),
     };
     let fingerprint = response.extensions().get::<PeerFingerprint>().map(|f| f.0.clone());
@@ -166,25 +170,11 @@ async fn prove_fortnox_api(api: &str, access_token: &str) -> Result<()> {
         .header(http::header::AUTHORIZATION, format!("Bearer {access_token}"))
         .header(http::header::ACCEPT, "application/json")
         .body(bytes::Bytes::new())?;
-    let options = wasmtime_wasi_http::RequestOptions {
-        connect_timeout: Some(Duration::from_secs(10)),
-        first_byte_timeout: Some(Duration::from_secs(30)),
-        between_bytes_timeout: Some(Duration::from_secs(30)),
-    };
-    let host = request.uri().host().unwrap_or_default().to_owned();
-    let sent = crate::http_send::send(request, options, &crate::tls::platform(), Reach::Public).await;
-    let (response, _) = match sent {
-        Ok(sent) => sent,
-        Err(wasmtime_wasi_http::Error::InternalError(Some(why))) => bail!("{why}"),
-        Err(wasmtime_wasi_http::Error::Tls(e)) => {
-            bail!("{}", crate::tls::explain(&e, &host).unwrap_or_else(|| format!("TLS with {host} failed: {e}")))
-        }
-        Err(e) => bail!("cannot reach the Fortnox API at {api}: {e}"),
-    };
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await.map_err(|e| anyhow::anyhow!("{e}"))?.to_bytes();
-    if status != 200 {
-        let why = woonox_guest::sync::error::SyncError::fortnox(status, &String::from_utf8_lossy(&body));
+    let answer = send_once(request, &crate::tls::platform(), Reach::Public)
+        .await
+        .with_context(|| format!("cannot reach the Fortnox API at {api}"))?;
+    if answer.status != 200 {
+        let why = woonox_guest::sync::error::SyncError::fortnox(answer.status, &answer.body);
         bail!("the Fortnox API at {api} refused the new token, so nothing was saved: {why}");
     }
     Ok(())

@@ -160,15 +160,11 @@ async fn send(
                     Err(e) => return Ok(login_refused(&e)),
                 };
             }
-            // A refused certificate will be refused again: tell the component why, in words
-            // (its error reaches the user), and stop.
-            Err(Error::Tls(e)) => {
-                let host = parts.uri.host().unwrap_or_default();
-                let why = crate::tls::explain(&e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
-                return Err(Error::InternalError(Some(why.replace('\n', " "))));
+            // A refused certificate or destination stays refused: no retry. The component is
+            // told why in one line (its error reaches the user).
+            Err(Error::InternalError(why)) => {
+                return Err(Error::InternalError(why.map(|w| w.replace('\n', " "))));
             }
-            // A refused destination stays refused: no retry.
-            Err(Error::InternalError(why)) => return Err(Error::InternalError(why)),
             Ok((response, _)) if status == 429 && tries_429 < MAX_429_RETRIES => {
                 drop(response);
                 tries_429 += 1;

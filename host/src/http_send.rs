@@ -19,9 +19,10 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody};
 /// Resolves when the connection is done; errors after the response head end up here.
 pub type Io = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
-/// A TLS handshake failure is `Error::Tls` with rustls's error inside (see `tls::explain`);
-/// a host whose addresses `reach` does not allow is `Error::InternalError` with the reason.
-/// A successful HTTPS answer carries the store's certificate fingerprint as an extension.
+/// A refused certificate, or a host whose addresses `reach` does not allow, is
+/// `Error::InternalError` with the reason in words the user can act on (see
+/// `tls::explain`). A successful HTTPS answer carries the store's certificate fingerprint
+/// as an extension.
 pub async fn send(
     request: http::Request<Bytes>,
     options: RequestOptions,
@@ -41,7 +42,8 @@ pub async fn send(
             return Ok::<_, Error>((hyper_handshake(Box::new(tcp)).await?, None));
         }
         let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| Error::HttpRequestUriInvalid)?;
-        let stream = tokio_rustls::TlsConnector::from(tls.clone()).connect(name, tcp).await.map_err(Error::Tls)?;
+        let connector = tokio_rustls::TlsConnector::from(tls.clone());
+        let stream = connector.connect(name, tcp).await.map_err(|e| refused_certificate(&e, &host))?;
         let seen = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::tls::fingerprint(c));
         Ok((hyper_handshake(Box::new(stream)).await?, seen))
     };
@@ -72,6 +74,12 @@ pub async fn send(
         }
     });
     Ok((response, io))
+}
+
+/// A failed handshake will fail again: say why once, here, for every caller.
+fn refused_certificate(e: &std::io::Error, host: &str) -> Error {
+    let why = crate::tls::explain(e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
+    Error::InternalError(Some(why))
 }
 
 /// A plain or a TLS connection.

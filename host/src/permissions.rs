@@ -74,7 +74,7 @@ fn tighten(data: &Path) {
     }
 }
 
-/// Creates the data directory owner-only when it does not exist yet.
+/// Creates a directory of woonox's (and any missing parent) owner-only.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700).create(dir)
 }

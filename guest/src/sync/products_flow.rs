@@ -29,11 +29,7 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
             writer.report.skip(format!("article {sku}"), "not marked as a webshop article in Fortnox");
             return Ok(());
         }
-        match candidate(ctx, &item, &prices)? {
-            Ok(Some(c)) => writer.push(c)?,
-            Ok(None) => writer.report.add("", Outcome::Unchanged),
-            Err(why) => writer.report.add(format!("article {sku}"), Outcome::Failed(why)),
-        }
+        consider(ctx, &mut writer, &item, &prices)?;
         seen.insert(sku);
         Ok(())
     })?;
@@ -62,11 +58,7 @@ pub fn one(ctx: &Ctx, sku: &str) -> Result<Report, SyncError> {
     let prices: BTreeMap<String, Decimal> =
         price.and_then(|p| decimal_of(&p["Price"]["Price"])).map(|p| (sku.to_owned(), p)).into_iter().collect();
     let mut writer = Writer::new(ctx);
-    match candidate(ctx, &article, &prices)? {
-        Ok(Some(c)) => writer.push(c)?,
-        Ok(None) => writer.report.add(format!("article {sku}"), Outcome::Unchanged),
-        Err(why) => writer.report.add(format!("article {sku}"), Outcome::Failed(why)),
-    }
+    consider(ctx, &mut writer, &article, &prices)?;
     let mut report = writer.finish()?;
     super::stock_flow::one(ctx, &article, &mut report)?;
     Ok(report)
@@ -114,6 +106,24 @@ fn prices(ctx: &Ctx) -> Result<BTreeMap<String, Decimal>, SyncError> {
         }
     })?;
     Ok(prices)
+}
+
+/// Hands a changed article to the writer; counts an unchanged one, reports a refused one.
+fn consider(
+    ctx: &Ctx,
+    writer: &mut Writer<'_>,
+    article: &Value,
+    prices: &BTreeMap<String, Decimal>,
+) -> Result<(), SyncError> {
+    match candidate(ctx, article, prices)? {
+        Ok(Some(c)) => return writer.push(c),
+        Ok(None) => writer.report.add("", Outcome::Unchanged),
+        Err(why) => {
+            let sku = article["ArticleNumber"].as_str().unwrap_or_default();
+            writer.report.add(format!("article {sku}"), Outcome::Failed(why))
+        }
+    }
+    Ok(())
 }
 
 /// The candidate, `None` when unchanged, or why the article cannot be mapped.

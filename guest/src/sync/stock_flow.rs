@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
-    let (transport, endpoints, dry_run) = (ctx.net, ctx.endpoints, ctx.dry_run);
+    let (transport, endpoints) = (ctx.net, ctx.endpoints);
     let mut fortnox_levels = Vec::new();
     fortnox_client::for_each(transport, &endpoints.fortnox, "articles", "Articles", "articlenumber", |a| {
         if let Some(level) = serde_json::from_value::<fortnox::Article>(a).ok().and_then(stock::fortnox_level) {
@@ -34,13 +34,7 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
         skipped: plan.only_in_woo.len() as u32,
         ..Report::default()
     };
-    if dry_run {
-        for u in &plan.updates {
-            report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, &woo_levels));
-        }
-        return Ok(report);
-    }
-    write(transport, &endpoints.woocommerce, (&plan.updates, &woo_levels), &mut report)?;
+    apply(ctx, &plan.updates, &woo_levels, &mut report)?;
     Ok(report)
 }
 
@@ -61,14 +55,20 @@ pub fn one(ctx: &Ctx, article: &Value, report: &mut Report) -> Result<(), SyncEr
         woo_levels.extend(found.filter(|l| l.sku == level.sku));
     })?;
     let plan = stock::reconcile(std::slice::from_ref(&level), &woo_levels);
+    report.unchanged += (woo_levels.len() - plan.updates.len()) as u32;
+    apply(ctx, &plan.updates, &woo_levels, report)
+}
+
+/// Writes `updates`, or in a dry run says what each would change; `levels` are the
+/// store's before the write, for the report.
+fn apply(ctx: &Ctx, updates: &[StockUpdate], levels: &[WooLevel], report: &mut Report) -> Result<(), SyncError> {
     if ctx.dry_run {
-        for u in &plan.updates {
-            report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, &woo_levels));
+        for u in updates {
+            report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, levels));
         }
         return Ok(());
     }
-    report.unchanged += (woo_levels.len() - plan.updates.len()) as u32;
-    write(ctx.net, &ctx.endpoints.woocommerce, (&plan.updates, &woo_levels), report)
+    write(ctx, updates, levels, report)
 }
 
 /// The level an update replaces, as the merchant reads it ("" when the store does not
@@ -142,14 +142,8 @@ fn product(u: &StockUpdate) -> String {
     format!("product {}", u.parent_id.unwrap_or(u.product_id))
 }
 
-/// Products in one batch route, each parent's variations in its own; `levels` are the
-/// store's before the write, for the report.
-fn write(
-    transport: &dyn Transport,
-    home: &str,
-    (updates, levels): (&[StockUpdate], &[WooLevel]),
-    report: &mut Report,
-) -> Result<(), SyncError> {
+/// Products in one batch route, each parent's variations in its own.
+fn write(ctx: &Ctx, updates: &[StockUpdate], levels: &[WooLevel], report: &mut Report) -> Result<(), SyncError> {
     let mut by_route: BTreeMap<String, Vec<&StockUpdate>> = BTreeMap::new();
     for u in updates {
         let route = match u.parent_id {
@@ -163,7 +157,7 @@ fn write(
             .iter()
             .map(|u| json!({ "id": u.product_id, "manage_stock": true, "stock_quantity": u.quantity.trunc().to_string().parse::<i64>().unwrap_or(0) }))
             .collect();
-        let outcome = woo_batch::update(transport, home, &route, &bodies)?;
+        let outcome = woo_batch::update(ctx.net, &ctx.endpoints.woocommerce, &route, &bodies)?;
         for (u, error) in items.iter().zip(outcome) {
             match error {
                 None => report.updated_to(format!("SKU {}", u.sku), product(u), stock_change(u, levels)),

@@ -114,7 +114,7 @@ fn candidates(find: &str) -> Vec<String> {
     ["order", "refund", "invoice", "article", "SKU"].iter().map(|kind| format!("{kind} {find}")).collect()
 }
 
-pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Option<&str>, csrf: &str) {
+pub fn lookup_section(html: &mut String, (shared, store): (&Shared, &str), name: &str, find: Option<&str>, csrf: &str) {
     let find = find.map(str::trim).filter(|f| !f.is_empty() && f.len() <= 100);
     let _ = write!(
         html,
@@ -126,16 +126,15 @@ pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Opti
     );
     let Some(find) = find else { return };
     let entries = shared.store.activity_of(name, &candidates(find)).unwrap_or_default();
-    let store = shared.connections.get(name).map(|w| w.store_url()).unwrap_or_default();
     let _ = write!(html, "<div class=lookup><p><b>{}</b>: ", escape(find));
     match entries.first() {
         Some(last) => {
             let target =
-                if last.target.is_empty() { String::new() } else { format!(" → {}", linked(&store, &last.target)) };
+                if last.target.is_empty() { String::new() } else { format!(" → {}", linked(store, &last.target)) };
             let _ = write!(
                 html,
                 "{}{target}; last {} ({}) at {}.</p>",
-                linked(&store, &last.item),
+                linked(store, &last.item),
                 escape(&last.outcome),
                 escape(&last.flow),
                 when(last.at)
@@ -157,7 +156,7 @@ pub fn lookup_section(html: &mut String, shared: &Shared, name: &str, find: Opti
     if entries.len() > 1 {
         html.push_str("<div class=scroll><table><tr><th>when</th><th>item</th><th>what happened</th><th>which is</th><th>detail</th></tr>");
         for e in &entries {
-            row(html, e, &store);
+            row(html, e, store);
         }
         html.push_str("</table></div>");
     }

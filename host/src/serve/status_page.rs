@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+/// Also in the script (its literal is hashed into the CSP); a test keeps the two equal.
 pub const REFRESH_SECS: u32 = 30;
 
 /// Replaces the page's live part with a fresh copy, keeping open what was open, unless an
@@ -107,13 +108,14 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
     }
     dead_section(html, name, &dead, csrf);
     held_section(html, name, &waiting, csrf);
-    activity_view::refused_section(html, &refused, &worker.store_url());
+    let store = worker.store_url();
+    activity_view::refused_section(html, &refused, store);
     if asked.queued {
         activity_view::queued_note(html);
     }
-    activity_view::lookup_section(html, shared, name, asked.find, csrf);
+    activity_view::lookup_section(html, (shared, store), name, asked.find, csrf);
     timing_section(html, shared, (name, worker), (&runs, depth), csrf);
-    activity_view::recent_section(html, (name, asked.unfold), &recent, &worker.store_url());
+    activity_view::recent_section(html, (name, asked.unfold), &recent, store);
     html.push_str("</section>");
 }
 
@@ -264,4 +266,12 @@ pub async fn run_now(State(shared): State<Arc<Shared>>, Path((connection, flow))
 
 pub fn back() -> Response {
     Redirect::to("/").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_script_refreshes_as_often_as_the_page_says() {
+        assert!(super::REFRESH_SCRIPT.ends_with(&format!("}},{}000)", super::REFRESH_SECS)));
+    }
 }

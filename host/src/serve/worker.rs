@@ -27,8 +27,8 @@ pub struct Worker {
     pub wake: Notify,
     /// The last job's error, if it failed; `None` after a success.
     pub trouble: Mutex<Option<String>>,
-    /// When each scheduled flow is next queued (unix seconds), in the schedule's order.
-    next_polls: Mutex<Vec<i64>>,
+    /// When each scheduled flow is next queued, in the schedule's order.
+    due: Mutex<Vec<Instant>>,
     /// The 429s counted when the last job ended, so each job's own can be tallied.
     rate_limited_seen: std::sync::atomic::AtomicU64,
 }
@@ -50,6 +50,7 @@ impl Worker {
         runtime: Arc<Runtime>,
         metrics: Arc<Metrics>,
     ) -> Worker {
+        let due = Mutex::new(vec![Instant::now(); schedule.0.len()]);
         Worker {
             name: name.to_owned(),
             opened,
@@ -60,24 +61,22 @@ impl Worker {
             metrics,
             wake: Notify::new(),
             trouble: Mutex::new(None),
-            next_polls: Mutex::new(Vec::new()),
+            due,
             rate_limited_seen: Default::default(),
         }
     }
 
     /// Each scheduled flow, its interval and when it is next queued.
     pub fn polls(&self) -> Vec<Poll> {
-        let next = self.next_polls.lock().map(|n| n.clone()).unwrap_or_default();
-        let every = self.schedule.0.iter().map(|(flow, every)| (flow_name(*flow), *every));
-        every
-            .zip(next.into_iter().chain(std::iter::repeat(now())))
-            .map(|((flow, every), next_at)| Poll { flow, every, next_at })
-            .collect()
+        let due = self.due.lock().unwrap_or_else(|p| p.into_inner());
+        let in_secs = |at: &Instant| now() + at.saturating_duration_since(Instant::now()).as_secs() as i64;
+        let polls = self.schedule.0.iter().zip(due.iter());
+        polls.map(|((flow, every), at)| Poll { flow: flow_name(*flow), every: *every, next_at: in_secs(at) }).collect()
     }
 
     /// The store's home URL, for links to its admin pages.
-    pub fn store_url(&self) -> String {
-        self.opened.store_url.clone()
+    pub fn store_url(&self) -> &str {
+        &self.opened.store_url
     }
 
     pub fn net_stats(&self) -> &crate::http_hooks::NetStats {
@@ -86,18 +85,8 @@ impl Worker {
 
     /// Until `shutdown` turns true; a job in flight is finished first.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let mut due: Vec<Instant> = self.schedule.0.iter().map(|_| Instant::now()).collect();
         while !*shutdown.borrow() {
-            for ((flow, every), next) in self.schedule.0.iter().zip(due.iter_mut()) {
-                if Instant::now() >= *next {
-                    *next = Instant::now() + *every;
-                    if let Err(e) = self.store.enqueue_flow(&self.name, flow_name(*flow)) {
-                        tracing::error!(connection = %self.name, "cannot queue a poll: {e:#}");
-                    }
-                }
-            }
-            let in_secs = |at: &Instant| now() + at.saturating_duration_since(Instant::now()).as_secs() as i64;
-            *self.next_polls.lock().unwrap_or_else(|p| p.into_inner()) = due.iter().map(in_secs).collect();
+            self.queue_due_polls();
             match self.store.claim(&self.name) {
                 Ok(Some(job)) => self.execute(job).await,
                 Ok(None) => {
@@ -112,6 +101,19 @@ impl Worker {
                 Err(e) => {
                     tracing::error!(connection = %self.name, "cannot read the queue: {e:#}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Queues each scheduled flow whose time has come, and sets its next time.
+    fn queue_due_polls(&self) {
+        let mut due = self.due.lock().unwrap_or_else(|p| p.into_inner());
+        for ((flow, every), next) in self.schedule.0.iter().zip(due.iter_mut()) {
+            if Instant::now() >= *next {
+                *next = Instant::now() + *every;
+                if let Err(e) = self.store.enqueue_flow(&self.name, flow_name(*flow)) {
+                    tracing::error!(connection = %self.name, "cannot queue a poll: {e:#}");
                 }
             }
         }
