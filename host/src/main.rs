@@ -10,11 +10,11 @@ use cli::map_io::{answer_or_bad_input, plan_json, print_json, read_input};
 use cli::{BadInput, bad};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use woonox::connection::{Paths, data_dir};
-use woonox::connector_bindings::wit_sync::Flow;
-use woonox::plugin::Plugin;
+use woonox::connections::connection::{Paths, data_dir};
+use woonox::connections::settings_file;
+use woonox::runtime::connector_bindings::wit_sync::Flow;
+use woonox::runtime::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
-use woonox::settings_file;
 
 #[derive(Parser)]
 #[command(name = "woonox", version, about = "Keeps a WooCommerce store and a Fortnox company in step")]
@@ -278,7 +278,7 @@ fn run(cli: Cli) -> Result<()> {
     let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
     let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone() };
     if !matches!(cli.command, Command::Sim { .. }) {
-        woonox::permissions::check(&paths).map_err(bad)?;
+        woonox::state::permissions::check(&paths).map_err(bad)?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
@@ -296,8 +296,8 @@ fn run(cli: Cli) -> Result<()> {
                         private_network,
                     },
             } => {
-                let keys = woonox::connection::WooKeys { consumer_key, consumer_secret };
-                let trust = woonox::tls::StoreTrust { ca_cert, pin_sha256 };
+                let keys = woonox::connections::connection::WooKeys { consumer_key, consumer_secret };
+                let trust = woonox::wire::tls::StoreTrust { ca_cert, pin_sha256 };
                 let webhook_url = webhook_url.as_deref();
                 let args = cli::connect::WooArgs { url: &url, keys, trust, webhook_url, private_network };
                 cli::connect::woocommerce(&paths, &connection, args).await

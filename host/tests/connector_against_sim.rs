@@ -5,15 +5,15 @@
 use base64::Engine as _;
 use std::collections::HashMap;
 use std::sync::Arc;
-use woonox::bindings::wit::Settings as WitSettings;
-use woonox::connection::{WooKeys, woo_service};
-use woonox::connector_bindings::wit_sync::{ConnectionCheck, Endpoints, SyncError};
-use woonox::http_hooks::ConnectionNet;
-use woonox::http_policy::{AllowList, Credential, Origin, Service};
-use woonox::rate_limit::SlidingWindow;
+use woonox::connections::connection::{WooKeys, woo_service};
+use woonox::runtime::bindings::wit::Settings as WitSettings;
+use woonox::runtime::connector_bindings::wit_sync::{ConnectionCheck, Endpoints, SyncError};
+use woonox::runtime::wit_settings::to_wit;
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
-use woonox::store::Store;
-use woonox::wit_settings::to_wit;
+use woonox::state::store::Store;
+use woonox::wire::http_hooks::ConnectionNet;
+use woonox::wire::http_policy::{AllowList, Credential, Origin, Service};
+use woonox::wire::rate_limit::SlidingWindow;
 use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
 async fn access_token(sim: &Sim) -> String {
@@ -145,7 +145,7 @@ async fn a_destination_outside_the_allow_list_is_refused_without_a_connection() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
-    use woonox::fortnox_auth::{FortnoxApp, FortnoxTokens};
+    use woonox::wire::fortnox_auth::{FortnoxApp, FortnoxTokens};
     let sim = Sim::start(SimConfig { articles: 3, ..SimConfig::default() }).await.unwrap();
     let app = FortnoxApp {
         client_id: FORTNOX_CLIENT_ID.into(),
@@ -158,7 +158,7 @@ async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
         ("code", code),
         ("redirect_uri", "http://127.0.0.1:9/cb".to_owned()),
     ];
-    let first = woonox::fortnox_auth::request_token(&app, form, None).await.unwrap();
+    let first = woonox::wire::fortnox_auth::request_token(&app, form, None).await.unwrap();
     let file = std::env::temp_dir().join(format!("woonox-conn-{}", std::process::id())).join("fortnox.json");
     let tokens = Arc::new(FortnoxTokens::load(app, file).unwrap());
     tokens.store(first).await.unwrap();

@@ -157,7 +157,7 @@ fn killed_anywhere_every_order_and_refund_ends_exactly_once() {
     let (orders, refund_count) = (eligible.len(), refunds.len());
     drop((woo, fortnox));
     // The state file opens cleanly, and nothing is left to do.
-    drop(woonox::store::Store::open(&data.join("state.sqlite")).expect("the state file opens"));
+    drop(woonox::state::store::Store::open(&data.join("state.sqlite")).expect("the state file opens"));
     sim.log.clear();
     for flow in ["orders", "refunds"] {
         assert_eq!(woonox(&data, &["--settings", &settings, "sync", flow]).status.code(), Some(0));

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use woonox::fortnox_auth::{AuthError, FortnoxApp, FortnoxTokens, TokenSet, request_token};
+use woonox::wire::fortnox_auth::{AuthError, FortnoxApp, FortnoxTokens, TokenSet, request_token};
 use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig};
 
 fn app(sim: &Sim) -> FortnoxApp {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
-use woonox::plugin::Plugin;
+use woonox::runtime::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox_guest::Settings;
 

@@ -3,8 +3,8 @@
 //! and a replayed nonce or a stale timestamp is refused, as the real store does.
 
 use std::time::{SystemTime, UNIX_EPOCH};
-use woonox::connection::{WooKeys, woo_service};
-use woonox::http_policy::{AllowList, authorize};
+use woonox::connections::connection::{WooKeys, woo_service};
+use woonox::wire::http_policy::{AllowList, authorize};
 use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
 struct Running {
@@ -250,9 +250,10 @@ fn a_store_without_pretty_permalinks_is_told_to_enable_them() {
     let r = start();
     r.sim.woo.lock().unwrap().pretty_permalinks = false;
     let data = std::env::temp_dir().join(format!("woonox-permalinks-{}", std::process::id()));
-    let paths = woonox::connection::Paths::new(data.clone());
+    let paths = woonox::connections::connection::Paths::new(data.clone());
     let keys = keys(WOO_CONSUMER_SECRET);
-    let connecting = woonox::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys, Default::default());
+    let connecting =
+        woonox::connections::connect::woocommerce(&paths, "shop", &r.sim.woo_url, keys, Default::default());
     let err = r._rt.block_on(connecting).err().unwrap().to_string();
     assert!(err.contains("enable pretty permalinks"), "{err}");
     assert!(!data.join("secrets/shop/woocommerce.json").exists());

@@ -7,7 +7,7 @@ use rcgen::{CertificateParams, KeyPair};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use woonox::woo_oauth1;
+use woonox::wire::woo_oauth1;
 use woonox_sim::tls::TlsIdentity;
 use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
@@ -26,8 +26,8 @@ fn https_sim(rt: &tokio::runtime::Runtime) -> (Sim, Arc<rustls::ClientConfig>, s
     std::fs::create_dir_all(&dir).unwrap();
     let pem = dir.join("store.pem");
     std::fs::write(&pem, cert.pem()).unwrap();
-    let trust = woonox::tls::StoreTrust { ca_cert: Some(pem.clone()), pin_sha256: None };
-    (sim, woonox::tls::for_store(&trust).unwrap(), dir)
+    let trust = woonox::wire::tls::StoreTrust { ca_cert: Some(pem.clone()), pin_sha256: None };
+    (sim, woonox::wire::tls::for_store(&trust).unwrap(), dir)
 }
 
 /// GET `url` with `authorization`; the status and the JSON body.
@@ -48,7 +48,7 @@ fn get(
     };
     rt.block_on(async {
         let (response, _) =
-            woonox::http_send::send(request.body(bytes::Bytes::new()).unwrap(), options, tls, Default::default())
+            woonox::wire::http_send::send(request.body(bytes::Bytes::new()).unwrap(), options, tls, Default::default())
                 .await
                 .unwrap();
         let status = response.status().as_u16();
@@ -130,7 +130,7 @@ fn over_https_oauth_must_be_signed_against_the_https_url() {
 fn over_plain_http_basic_auth_and_query_keys_are_ignored() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sim = rt.block_on(Sim::start(SimConfig { articles: 10, ..Default::default() })).unwrap();
-    let tls = woonox::tls::platform();
+    let tls = woonox::wire::tls::platform();
     let products = format!("{}/wp-json/wc/v3/products?per_page=1", sim.woo_url);
     let with_keys = format!("{products}&consumer_key={WOO_CONSUMER_KEY}&consumer_secret={WOO_CONSUMER_SECRET}");
     for (url, auth) in [(&products, basic(WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET)), (&with_keys, None)] {

@@ -28,7 +28,7 @@ fn mapping(c: &mut Criterion) {
     let articles = sample(gen_stock::article(), 100);
     let stock = sample(gen_stock::stock_sets(), 20);
     let settings = Settings::default();
-    let wit = woonox::wit_settings::to_wit(&settings);
+    let wit = woonox::runtime::wit_settings::to_wit(&settings);
     let rt = runtime(false);
     let mut group = c.benchmark_group("map 100 orders");
     group.bench_function("native", |b| {

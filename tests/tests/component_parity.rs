@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use std::sync::OnceLock;
-use woonox::plugin::Plugin;
+use woonox::runtime::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox_guest::settings::{Settings, ShippingMode, VatMode};
 use woonox_guest::{MapError, Mapped};
@@ -20,7 +20,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 type Native = Result<Mapped, MapError>;
-type Component = woonox::plugin::Answer<woonox::bindings::wit::Mapped>;
+type Component = woonox::runtime::plugin::Answer<woonox::runtime::bindings::wit::Mapped>;
 
 fn same(native: Native, component: Component) -> Result<(), TestCaseError> {
     match (native, component) {

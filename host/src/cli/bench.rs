@@ -6,9 +6,9 @@ use anyhow::Result;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Instant;
-use woonox::connection::Paths;
-use woonox::connector_bindings::wit_sync::Flow;
+use woonox::connections::connection::Paths;
 use woonox::runtime::Source;
+use woonox::runtime::connector_bindings::wit_sync::Flow;
 use woonox::serve::schedule::flow_name as name;
 use woonox_sim::{Sim, SimConfig};
 

@@ -3,13 +3,13 @@
 use super::bad;
 use anyhow::Result;
 use std::sync::Arc;
-use woonox::config::Config;
-use woonox::connection::{Paths, open};
-use woonox::connector_bindings::wit_sync::{Endpoints, SyncError};
-use woonox::held;
+use woonox::connections::config::Config;
+use woonox::connections::connection::{Paths, open};
+use woonox::runtime::connector_bindings::wit_sync::{Endpoints, SyncError};
+use woonox::runtime::wit_settings::to_wit;
 use woonox::runtime::{Limits, Runtime, Source};
-use woonox::store::Store;
-use woonox::wit_settings::to_wit;
+use woonox::state::held;
+use woonox::state::store::Store;
 
 pub async fn run(
     paths: &Paths,

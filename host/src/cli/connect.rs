@@ -3,9 +3,9 @@
 use super::bad;
 use anyhow::Result;
 use std::io::{BufRead, IsTerminal};
-use woonox::connect::{self, FortnoxMode};
-use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
-use woonox::tls::StoreTrust;
+use woonox::connections::connect::{self, FortnoxMode};
+use woonox::connections::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox::wire::tls::StoreTrust;
 
 pub struct WooArgs<'a> {
     pub url: &'a str,
@@ -24,13 +24,14 @@ pub async fn woocommerce(paths: &Paths, name: &str, args: WooArgs<'_>) -> Result
         println!("The store's certificate has the SHA-256 fingerprint {fingerprint}.");
     }
     if let Some(webhook_url) = args.webhook_url {
-        let config = woonox::config::Config::load(&paths.config_file())?;
-        let tls = woonox::tls::for_store(&config.connection(name)?.store_trust())?;
-        let done =
-            woonox::webhook_setup::register(paths, name, url, args.keys, &tls, webhook_url).await.map_err(bad)?;
+        let config = woonox::connections::config::Config::load(&paths.config_file())?;
+        let tls = woonox::wire::tls::for_store(&config.connection(name)?.store_trust())?;
+        let done = woonox::connections::webhook_setup::register(paths, name, url, args.keys, &tls, webhook_url)
+            .await
+            .map_err(bad)?;
         println!(
             "Webhooks for {} → {}: {} created, {} moved there, {} re-enabled, {} already in place, {} extra removed.",
-            woonox::webhook_setup::TOPICS.join(", "),
+            woonox::connections::webhook_setup::TOPICS.join(", "),
             done.delivery_url,
             done.created,
             done.updated,

@@ -6,9 +6,9 @@
 
 use super::sync::{HeldAction, SyncArgs, flows, print};
 use anyhow::Result;
-use woonox::connection::Paths;
-use woonox::connector_bindings::wit_sync::{Flow, Report};
+use woonox::connections::connection::Paths;
 use woonox::runtime::Source;
+use woonox::runtime::connector_bindings::wit_sync::{Flow, Report};
 use woonox_guest::settings::{DocumentKind, Settings};
 use woonox_sim::{Sim, SimConfig};
 

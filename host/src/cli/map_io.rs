@@ -4,7 +4,7 @@ use super::BadInput;
 use anyhow::Result;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
-use woonox::plugin::Answer;
+use woonox::runtime::plugin::Answer;
 
 pub fn answer_or_bad_input<T>(answer: Answer<T>) -> Result<T> {
     answer.map_err(|e| BadInput(e.to_string()).into())
@@ -30,7 +30,7 @@ pub fn print_json(value: &serde_json::Value) -> Result<()> {
     Ok(())
 }
 
-pub fn plan_json(plan: &woonox::bindings::wit::StockPlan) -> serde_json::Value {
+pub fn plan_json(plan: &woonox::runtime::bindings::wit::StockPlan) -> serde_json::Value {
     let updates: Vec<serde_json::Value> = plan
         .updates
         .iter()

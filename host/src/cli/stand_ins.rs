@@ -2,9 +2,9 @@
 //! connects to real services: config, verified WooCommerce keys, a Fortnox service account.
 
 use anyhow::Result;
-use woonox::config::Config;
-use woonox::connect::{self, FortnoxMode};
-use woonox::connection::{FortnoxAppSecret, Paths, WooKeys};
+use woonox::connections::config::Config;
+use woonox::connections::connect::{self, FortnoxMode};
+use woonox::connections::connection::{FortnoxAppSecret, Paths, WooKeys};
 use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
 /// Connects `name` under `paths` to `sim`, pacing WooCommerce at `woo_rate` requests a second.

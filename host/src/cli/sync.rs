@@ -4,13 +4,13 @@ use super::bad;
 use super::progress::Bars;
 use anyhow::{Result, bail};
 use std::sync::Arc;
-use woonox::config::Config;
-use woonox::connection::{Paths, open};
-use woonox::connector_bindings::wit_sync::{Change, Endpoints, Failure, Flow, Report, RunOptions, SyncError};
-use woonox::held;
+use woonox::connections::config::Config;
+use woonox::connections::connection::{Paths, open};
+use woonox::runtime::connector_bindings::wit_sync::{Change, Endpoints, Failure, Flow, Report, RunOptions, SyncError};
+use woonox::runtime::wit_settings::to_wit;
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
-use woonox::store::Store;
-use woonox::wit_settings::to_wit;
+use woonox::state::held;
+use woonox::state::store::Store;
 
 pub struct SyncArgs<'a> {
     pub connection: &'a str,

@@ -5,7 +5,7 @@
 
 use super::Shared;
 use super::status_page::back;
-use crate::activity::Entry;
+use crate::state::activity::Entry;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::{HashMap, HashSet};

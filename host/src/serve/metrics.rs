@@ -4,7 +4,7 @@
 //! read as `ok`) or `failed` (the job failed and goes back to the queue).
 
 use super::Shared;
-use crate::connector_bindings::wit_sync::Report;
+use crate::runtime::connector_bindings::wit_sync::Report;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;

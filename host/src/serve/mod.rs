@@ -14,10 +14,10 @@ pub mod status_page;
 pub mod webhooks;
 pub mod worker;
 
-use crate::config::Config;
-use crate::connection::{Paths, open};
+use crate::connections::config::Config;
+use crate::connections::connection::{Paths, open};
 use crate::runtime::{Limits, Runtime, Source};
-use crate::store::Store;
+use crate::state::store::Store;
 use anyhow::{Context, Result, bail};
 use guard::{Guard, GuardOptions};
 use std::collections::BTreeMap;
@@ -74,7 +74,7 @@ pub async fn run(
     for (name, entry) in &config.connections {
         let opened = open(paths, &config, name, store.clone()).with_context(|| format!("connection {name:?}"))?;
         let settings = match &entry.settings {
-            Some(file) => crate::settings_file::load(Some(file))?,
+            Some(file) => crate::connections::settings_file::load(Some(file))?,
             None => settings.clone(),
         };
         let schedule = schedule::Schedule::from_config(&entry.schedule)?;

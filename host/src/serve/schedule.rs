@@ -2,7 +2,7 @@
 //! things faster), so every flow has a default interval; a connection's `[schedule]`
 //! overrides it ("30s", "5m", "1h", or "off").
 
-use crate::connector_bindings::wit_sync::Flow;
+use crate::runtime::connector_bindings::wit_sync::Flow;
 use anyhow::{Result, bail};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -10,8 +10,8 @@ use super::Shared;
 use super::activity_view::{self, escape, when};
 use super::schedule::flow_by_name;
 use super::worker::Worker;
-use crate::held::{self, HeldItem};
-use crate::queue::{Job, Run};
+use crate::state::held::{self, HeldItem};
+use crate::state::queue::{Job, Run};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use std::collections::HashMap;
@@ -69,7 +69,7 @@ pub async fn page(State(shared): State<Arc<Shared>>, Query(lookup): Query<Lookup
          <body><header><h1>woonox</h1><p>{} connection(s) · as of {} · refreshes every {REFRESH_SECS} s</p></header>\
          <main id=live>",
         shared.connections.len(),
-        when(crate::queue::now())
+        when(crate::state::queue::now())
     );
     for (name, worker) in &shared.connections {
         let find = lookup.find.as_deref().filter(|_| lookup.connection.as_deref() == Some(name.as_str()));

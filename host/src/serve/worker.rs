@@ -5,12 +5,12 @@
 
 use super::metrics::Metrics;
 use super::schedule::{Schedule, flow_by_name, flow_name};
-use crate::connection::Opened;
-use crate::connector_bindings::wit_sync::{Endpoints, Report, RunOptions, SyncError};
-use crate::queue::{Job, Run, Work, now};
+use crate::connections::connection::Opened;
 use crate::runtime::Runtime;
-use crate::store::Store;
-use crate::wit_settings::to_wit;
+use crate::runtime::connector_bindings::wit_sync::{Endpoints, Report, RunOptions, SyncError};
+use crate::runtime::wit_settings::to_wit;
+use crate::state::queue::{Job, Run, Work, now};
+use crate::state::store::Store;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -79,7 +79,7 @@ impl Worker {
         &self.opened.store_url
     }
 
-    pub fn net_stats(&self) -> &crate::http_hooks::NetStats {
+    pub fn net_stats(&self) -> &crate::wire::http_hooks::NetStats {
         &self.opened.context.net.stats
     }
 
@@ -138,7 +138,7 @@ impl Worker {
             Ok(_) => self.store.finish(job.id),
             Err(why) => self.store.fail(&job, why, backoff(job.attempts)),
         };
-        let entries = result.as_ref().map(|r| crate::activity::entries(&flow, r, started.0)).unwrap_or_default();
+        let entries = result.as_ref().map(|r| crate::state::activity::entries(&flow, r, started.0)).unwrap_or_default();
         let run = Run { flow, started_at: started.0, seconds, ok, summary };
         let recorded = recorded
             .and_then(|()| self.store.record_run(&self.name, &run))

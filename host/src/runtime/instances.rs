@@ -2,11 +2,11 @@
 //! a fresh store per call with an epoch deadline and a memory cap. A store is dropped
 //! after every call, so nothing a trapped call left behind is ever reused.
 
-use crate::bindings::{Mapper, MapperPre};
-use crate::component_cache;
-use crate::connector_bindings::{Connector, ConnectorPre};
-use crate::http_hooks::{ConnectionNet, PolicyHooks};
-use crate::store::{Namespace, Store as StateStore};
+use crate::runtime::bindings::{Mapper, MapperPre};
+use crate::runtime::component_cache;
+use crate::runtime::connector_bindings::{Connector, ConnectorPre};
+use crate::state::store::{Namespace, Store as StateStore};
+use crate::wire::http_hooks::{ConnectionNet, PolicyHooks};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -227,8 +227,14 @@ fn linker(engine: &Engine) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::connector_bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
-    crate::connector_bindings::wasi::logging::logging::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)?;
+    crate::runtime::connector_bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<HostState>>(
+        &mut linker,
+        |s| s,
+    )?;
+    crate::runtime::connector_bindings::wasi::logging::logging::add_to_linker::<_, HasSelf<HostState>>(
+        &mut linker,
+        |s| s,
+    )?;
     Ok(linker)
 }
 

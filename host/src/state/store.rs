@@ -72,7 +72,7 @@ pub struct Store {
 impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
-            crate::permissions::create_dir(dir)?;
+            crate::state::permissions::create_dir(dir)?;
         }
         // Created owner-only before SQLite opens it: the state names customers and orders.
         std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;

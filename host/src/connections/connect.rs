@@ -1,13 +1,13 @@
 //! `woonox connect`: stores a connection's services and credentials, after proving them
 //! with a real call, so a typo is caught at once and not at the first sync.
 
-use crate::config::{Config, check_name};
-use crate::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
-use crate::destination::{Reach, require_https_beyond_loopback};
-use crate::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
-use crate::http_policy::{Service, authorize};
-use crate::secrets;
-use crate::tls::{PeerFingerprint, StoreTrust};
+use crate::connections::config::{Config, check_name};
+use crate::connections::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
+use crate::state::secrets;
+use crate::wire::destination::{Reach, require_https_beyond_loopback};
+use crate::wire::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
+use crate::wire::http_policy::{Service, authorize};
+use crate::wire::tls::{PeerFingerprint, StoreTrust};
 use anyhow::{Context, Result, bail};
 use http_body_util::BodyExt;
 use std::io::{BufRead, BufReader, Write};
@@ -36,7 +36,7 @@ pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, ac
     check_name(name)?;
     let url = url.trim_end_matches('/');
     let trust = StoreTrust { ca_cert: access.trust.ca_cert.as_deref().map(absolute).transpose()?, ..access.trust };
-    let tls = crate::tls::for_store(&trust)?;
+    let tls = crate::wire::tls::for_store(&trust)?;
     let reach = if access.private_network { Reach::PrivateToo } else { Reach::Public };
     let service = Service { reach, ..woo_service(url, keys.clone())? };
     let answer = woo_call(&service, &tls, "GET", &format!("{url}/wp-json/wc/v3/products?per_page=1"), None)
@@ -71,7 +71,7 @@ pub struct Answer {
 
 /// One signed call to the store, with the connection's TLS trust.
 pub async fn woo_call(
-    service: &crate::http_policy::Service,
+    service: &crate::wire::http_policy::Service,
     tls: &Arc<rustls::ClientConfig>,
     method: &str,
     url: &str,
@@ -101,7 +101,7 @@ async fn send_once(
         first_byte_timeout: Some(Duration::from_secs(30)),
         between_bytes_timeout: Some(Duration::from_secs(30)),
     };
-    let (response, _) = match crate::http_send::send(request, options, tls, reach).await {
+    let (response, _) = match crate::wire::http_send::send(request, options, tls, reach).await {
         Ok(sent) => sent,
         Err(wasmtime_wasi_http::Error::InternalError(Some(why))) => bail!("{why}"),
         Err(e) => bail!("{e}"),
@@ -170,7 +170,7 @@ async fn prove_fortnox_api(api: &str, access_token: &str) -> Result<()> {
         .header(http::header::AUTHORIZATION, format!("Bearer {access_token}"))
         .header(http::header::ACCEPT, "application/json")
         .body(bytes::Bytes::new())?;
-    let answer = send_once(request, &crate::tls::platform(), Reach::Public)
+    let answer = send_once(request, &crate::wire::tls::platform(), Reach::Public)
         .await
         .with_context(|| format!("cannot reach the Fortnox API at {api}"))?;
     if answer.status != 200 {
@@ -184,12 +184,12 @@ async fn consent(
     app: &FortnoxApp,
     port: u16,
     on_url: Box<dyn FnOnce(&str) + Send>,
-) -> Result<crate::fortnox_auth::TokenSet> {
+) -> Result<crate::wire::fortnox_auth::TokenSet> {
     let listener =
         TcpListener::bind(("127.0.0.1", port)).with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
     let redirect_uri = format!("http://127.0.0.1:{}/callback", listener.local_addr()?.port());
     let state = format!("{:032x}", rand::random::<u128>());
-    let enc = crate::woo_oauth1::encode;
+    let enc = crate::wire::woo_oauth1::encode;
     let url = format!(
         "{}/oauth-v1/auth?client_id={}&redirect_uri={}&scope={}&state={state}&access_type=offline&response_type=code",
         app.auth_base.trim_end_matches('/'),
@@ -224,7 +224,7 @@ fn wait_for_callback(listener: &TcpListener) -> Result<(String, String)> {
     }
     let target = line.split_whitespace().nth(1).unwrap_or("");
     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let params = crate::http_policy::query_pairs(query);
+    let params = crate::wire::http_policy::query_pairs(query);
     let get = |k: &str| params.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let (page, result) = match (get("code"), get("state"), get("error")) {
         (Some(code), Some(state), None) => {

@@ -4,7 +4,7 @@
 //! file or config file that another user owns or that group or others can write, and says
 //! the command that fixes it.
 
-use crate::connection::Paths;
+use crate::connections::connection::Paths;
 use anyhow::{Result, bail};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! Typed calls into the component's `mapping` interface. Each call gets a fresh instance.
 
-use crate::bindings::wit;
 use crate::runtime::Runtime;
-use crate::wit_settings::to_wit;
+use crate::runtime::bindings::wit;
+use crate::runtime::wit_settings::to_wit;
 use anyhow::Result;
 use std::str::FromStr;
 use woonox_guest::{MapError, Settings};

@@ -39,7 +39,7 @@ fn key(engine: &Engine, bytes: &[u8]) -> String {
 /// Writes to a temporary name first so a concurrent reader never sees half a file.
 fn store(component: &Component, dir: &Path, path: &Path) -> Result<()> {
     // The data directory will also hold secrets: only its owner may enter it.
-    crate::permissions::create_dir(dir)?;
+    crate::state::permissions::create_dir(dir)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, component.serialize()?)?;
     std::fs::rename(&tmp, path)?;

@@ -1,8 +1,8 @@
 //! `wasi:keyvalue/store` for the component, backed by the connection's namespace of the
 //! SQLite state. The component can reach no other connection's keys.
 
-use crate::connector_bindings::wasi::keyvalue::store::{Error, Host, HostBucket, KeyResponse};
 use crate::runtime::HostState;
+use crate::runtime::connector_bindings::wasi::keyvalue::store::{Error, Host, HostBucket, KeyResponse};
 use wasmtime::component::Resource;
 
 /// An open bucket: the connection's namespace (the component's identifier is ignored).

@@ -6,11 +6,11 @@
 //! deleted, so none is left failing until WooCommerce disables it. A missing one is
 //! created; a second run changes nothing.
 
-use crate::connect::woo_call;
-use crate::connection::{Paths, WooKeys, woo_service};
-use crate::http_policy::Service;
-use crate::secrets;
+use crate::connections::connect::woo_call;
+use crate::connections::connection::{Paths, WooKeys, woo_service};
 use crate::serve::webhooks::WebhookSecret;
+use crate::state::secrets;
+use crate::wire::http_policy::Service;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -86,8 +86,8 @@ pub async fn register(
     webhook_url: &str,
 ) -> Result<Registered> {
     let delivery_url = delivery_url(webhook_url, name)?;
-    let reach = crate::config::Config::load(&paths.config_file())?.connection(name)?.store_reach();
-    let service = crate::http_policy::Service { reach, ..woo_service(store_url, keys)? };
+    let reach = crate::connections::config::Config::load(&paths.config_file())?.connection(name)?.store_reach();
+    let service = crate::wire::http_policy::Service { reach, ..woo_service(store_url, keys)? };
     let secret = secret(paths, name)?;
     let api = format!("{}/wp-json/wc/v3/webhooks", store_url.trim_end_matches('/'));
     let existing = list(&service, tls, &api).await?;

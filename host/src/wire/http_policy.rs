@@ -5,7 +5,7 @@
 //! refused before a connection is made. The guest never holds a secret: it may not set
 //! `Authorization` (or `Host`), and the host signs each request itself.
 
-use crate::woo_oauth1;
+use crate::wire::woo_oauth1;
 use base64::Engine as _;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::uri::{PathAndQuery, Uri};
@@ -47,7 +47,7 @@ pub enum Credential {
     /// `Authorization: Bearer <access token>`, a fixed token.
     Bearer(String),
     /// Fortnox: a Bearer token from the connection's rotating token set.
-    Fortnox(std::sync::Arc<crate::fortnox_auth::FortnoxTokens>),
+    Fortnox(std::sync::Arc<crate::wire::fortnox_auth::FortnoxTokens>),
     /// WooCommerce API keys: Basic over HTTPS, OAuth 1.0a signatures over plain HTTP.
     WooKeys {
         consumer_key: String,
@@ -73,7 +73,7 @@ pub struct Service {
     pub origin: Origin,
     pub credential: Credential,
     /// Which addresses its host may resolve to (see destination.rs).
-    pub reach: crate::destination::Reach,
+    pub reach: crate::wire::destination::Reach,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

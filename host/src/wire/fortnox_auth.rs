@@ -3,7 +3,7 @@
 //! pair is written to disk before the new access token is used: a crash can never leave
 //! the connection holding only a spent refresh token.
 
-use crate::secrets;
+use crate::state::secrets;
 use anyhow::Result;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -162,7 +162,7 @@ async fn lock_file(tokens: &std::path::Path) -> Result<std::fs::File, AuthError>
     let path = tokens.with_extension("lock");
     tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
         if let Some(dir) = path.parent() {
-            crate::permissions::create_dir(dir)?;
+            crate::state::permissions::create_dir(dir)?;
         }
         let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
         file.lock()?;
@@ -188,8 +188,10 @@ pub async fn request_token(
 ) -> Result<TokenSet, AuthError> {
     let url = format!("{}/oauth-v1/token", app.auth_base.trim_end_matches('/'));
     // The client secret goes there: the same address rules as every other call.
-    let origin = crate::http_policy::Origin::parse(&url).map_err(AuthError::Failed)?;
-    crate::destination::resolve(&origin.host, origin.port, Default::default()).await.map_err(AuthError::Failed)?;
+    let origin = crate::wire::http_policy::Origin::parse(&url).map_err(AuthError::Failed)?;
+    crate::wire::destination::resolve(&origin.host, origin.port, Default::default())
+        .await
+        .map_err(AuthError::Failed)?;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret));
     let answer = tokio::task::spawn_blocking(move || -> Result<(u16, String), String> {
         let agent: ureq::Agent = ureq::Agent::config_builder()

@@ -3,14 +3,14 @@
 
 use crate::runtime::HostState;
 
-impl crate::connector_bindings::wasi::logging::logging::Host for HostState {
+impl crate::runtime::connector_bindings::wasi::logging::logging::Host for HostState {
     fn log(
         &mut self,
-        level: crate::connector_bindings::wasi::logging::logging::Level,
+        level: crate::runtime::connector_bindings::wasi::logging::logging::Level,
         context: String,
         message: String,
     ) {
-        use crate::connector_bindings::wasi::logging::logging::Level;
+        use crate::runtime::connector_bindings::wasi::logging::logging::Level;
         if context == "progress"
             && let Some(sink) = &self.connection.progress
         {

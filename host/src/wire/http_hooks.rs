@@ -2,9 +2,9 @@
 //! one of the connection's services, signed with the host's credentials, paced by the
 //! service's limiter, retried where that is safe, and recorded without its secrets.
 
-use crate::fortnox_auth::AuthError;
-use crate::http_policy::{AllowList, Credential, GUEST_FORBIDDEN, Service, authorize};
-use crate::rate_limit::SlidingWindow;
+use crate::wire::fortnox_auth::AuthError;
+use crate::wire::http_policy::{AllowList, Credential, GUEST_FORBIDDEN, Service, authorize};
+use crate::wire::rate_limit::SlidingWindow;
 use http_body_util::{BodyExt, Full};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -144,9 +144,9 @@ async fn send(
         let nonce = format!("{:032x}", rand::random::<u128>());
         authorize(&signer, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;
         let started = Instant::now();
-        let tls = net.tls.get(service.name).cloned().unwrap_or_else(crate::tls::platform);
+        let tls = net.tls.get(service.name).cloned().unwrap_or_else(crate::wire::tls::platform);
         let request = http::Request::from_parts(attempt, body.clone());
-        let outcome = crate::http_send::send(request, options, &tls, service.reach).await;
+        let outcome = crate::wire::http_send::send(request, options, &tls, service.reach).await;
         let status = outcome.as_ref().map(|(r, _)| r.status().as_u16()).unwrap_or(0);
         let bytes = outcome.as_ref().ok().and_then(|(r, _)| content_length(r)).unwrap_or(0);
         record(net, service.name, &parts, status, bytes, (granted, started));

@@ -1,14 +1,14 @@
 //! One connection opened for work: its services with their credentials, its limiters, its
 //! state namespace, and where everything lives in the data directory.
 
-use crate::config::{Config, ConnectionConfig};
-use crate::fortnox_auth::{FortnoxApp, FortnoxTokens};
-use crate::http_hooks::ConnectionNet;
-use crate::http_policy::{AllowList, Credential, Origin, Service};
-use crate::rate_limit::SlidingWindow;
+use crate::connections::config::{Config, ConnectionConfig};
 use crate::runtime::ConnectionContext;
-use crate::secrets;
-use crate::store::Store;
+use crate::state::secrets;
+use crate::state::store::Store;
+use crate::wire::fortnox_auth::{FortnoxApp, FortnoxTokens};
+use crate::wire::http_hooks::ConnectionNet;
+use crate::wire::http_policy::{AllowList, Credential, Origin, Service};
+use crate::wire::rate_limit::SlidingWindow;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -107,7 +107,7 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
         format!("the WooCommerce keys of {name:?} are missing; run `woonox connect woocommerce` again")
     })?;
     for (what, url) in [("fortnox-api", &c.fortnox_api), ("fortnox-auth", &c.fortnox_auth)] {
-        crate::destination::require_https_beyond_loopback(what, url).map_err(anyhow::Error::msg)?;
+        crate::wire::destination::require_https_beyond_loopback(what, url).map_err(anyhow::Error::msg)?;
     }
     let tokens = FortnoxTokens::load(fortnox_app(paths, name, c)?, paths.fortnox_tokens(name))?;
     let services = vec![
@@ -124,7 +124,7 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
         ("fortnox", Arc::new(kept_fortnox_window(&state, name))),
         ("woocommerce", Arc::new(SlidingWindow::new(woo_rate, Duration::from_secs(1)))),
     ]);
-    let tls = HashMap::from([("woocommerce", crate::tls::for_store(&c.store_trust())?)]);
+    let tls = HashMap::from([("woocommerce", crate::wire::tls::for_store(&c.store_trust())?)]);
     let net =
         ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, tls, ..Default::default() };
     let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state), progress: None };

@@ -1,7 +1,7 @@
 //! The merchant's settings (parsed and defaulted by the guest crate's `Settings`) in the
 //! WIT record the component takes.
 
-use crate::bindings::wit;
+use crate::runtime::bindings::wit;
 use woonox_guest::settings as native;
 
 pub fn to_wit(s: &native::Settings) -> wit::Settings {

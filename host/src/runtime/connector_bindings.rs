@@ -8,8 +8,8 @@ wasmtime::component::bindgen!({
     with: {
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
         "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "woonox:connector/types": crate::bindings::wit,
-        "wasi:keyvalue/store.bucket": crate::guest_kv::Bucket,
+        "woonox:connector/types": crate::runtime::bindings::wit,
+        "wasi:keyvalue/store.bucket": crate::runtime::guest_kv::Bucket,
     },
 });
 

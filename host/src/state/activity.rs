@@ -3,9 +3,9 @@
 //! items up in. Kept in the state, at most [`KEEP_PER_CONNECTION`] items per connection,
 //! and purged with the finished jobs.
 
-use crate::connector_bindings::wit_sync::Report;
-use crate::queue::now;
-use crate::store::Store;
+use crate::runtime::connector_bindings::wit_sync::Report;
+use crate::state::queue::now;
+use crate::state::store::Store;
 use anyhow::Result;
 use rusqlite::{Row, params};
 

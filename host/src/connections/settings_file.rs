@@ -44,7 +44,7 @@ mod tests {
     /// The documented example lists every key with its default; it must stay true.
     #[test]
     fn the_example_settings_file_is_exactly_the_defaults() {
-        let text = include_str!("../../examples/woonox.toml");
+        let text = include_str!("../../../examples/woonox.toml");
         assert_eq!(parse(text).unwrap(), Settings::default());
     }
 

@@ -4,7 +4,7 @@
 //! after [`MAX_ATTEMPTS`] lands in the dead-letter list with its reason. The flows'
 //! idempotency keeps the effects exactly once.
 
-use crate::store::Store;
+use crate::state::store::Store;
 use anyhow::Result;
 use rusqlite::{OptionalExtension, Row, params};
 use std::time::{SystemTime, UNIX_EPOCH};

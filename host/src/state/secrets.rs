@@ -9,7 +9,7 @@ use std::path::Path;
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let dir = path.parent().context("a secrets file needs a directory")?;
-    crate::permissions::create_dir(dir)?;
+    crate::state::permissions::create_dir(dir)?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
     file.write_all(&serde_json::to_vec_pretty(value)?)?;

@@ -3,7 +3,7 @@
 //! `check` and `sync` list them, and the merchant retries (the hold is forgotten, so the
 //! next run tries again) or dismisses them (the flow leaves them alone for good).
 
-use crate::store::Namespace;
+use crate::state::store::Namespace;
 use anyhow::Result;
 use woonox_guest::sync::held::{Held, PREFIX};
 
@@ -48,7 +48,7 @@ pub fn dismiss(ns: &Namespace, key: &str) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use crate::state::store::Store;
 
     fn hold(ns: &Namespace, flow: &str, item: &str) -> String {
         let key = format!("{PREFIX}{flow}:{item}");

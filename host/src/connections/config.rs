@@ -95,13 +95,17 @@ impl Default for ConnectionConfig {
 
 impl ConnectionConfig {
     /// Whom the store's certificate must come from.
-    pub fn store_trust(&self) -> crate::tls::StoreTrust {
-        crate::tls::StoreTrust { ca_cert: self.ca_cert.clone(), pin_sha256: self.pin_sha256.clone() }
+    pub fn store_trust(&self) -> crate::wire::tls::StoreTrust {
+        crate::wire::tls::StoreTrust { ca_cert: self.ca_cert.clone(), pin_sha256: self.pin_sha256.clone() }
     }
 
     /// Which addresses the store may have.
-    pub fn store_reach(&self) -> crate::destination::Reach {
-        if self.private_network { crate::destination::Reach::PrivateToo } else { crate::destination::Reach::Public }
+    pub fn store_reach(&self) -> crate::wire::destination::Reach {
+        if self.private_network {
+            crate::wire::destination::Reach::PrivateToo
+        } else {
+            crate::wire::destination::Reach::Public
+        }
     }
 }
 
@@ -124,7 +128,7 @@ impl Config {
 
     pub fn save(&self, path: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
-            crate::permissions::create_dir(dir)?;
+            crate::state::permissions::create_dir(dir)?;
         }
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, toml::to_string_pretty(self)?)?;

@@ -3,8 +3,8 @@
 //! the connection's trust (platform store, its CA file, its pin), used both for the
 //! component's calls and for the host's own (`connect`, webhook setup).
 
-use crate::destination::Reach;
-use crate::tls::PeerFingerprint;
+use crate::wire::destination::Reach;
+use crate::wire::tls::PeerFingerprint;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -36,7 +36,8 @@ pub async fn send(
     let limit = |d: Option<Duration>| d.unwrap_or(Duration::from_secs(600));
     let connect = async {
         // Connect to the very addresses that were checked, so the name cannot change between.
-        let addrs = crate::destination::resolve(&host, port, reach).await.map_err(|e| Error::InternalError(Some(e)))?;
+        let addrs =
+            crate::wire::destination::resolve(&host, port, reach).await.map_err(|e| Error::InternalError(Some(e)))?;
         let tcp = TcpStream::connect(&addrs[..]).await.map_err(Error::Connect)?;
         if !https {
             return Ok::<_, Error>((hyper_handshake(Box::new(tcp)).await?, None));
@@ -44,7 +45,8 @@ pub async fn send(
         let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|_| Error::HttpRequestUriInvalid)?;
         let connector = tokio_rustls::TlsConnector::from(tls.clone());
         let stream = connector.connect(name, tcp).await.map_err(|e| refused_certificate(&e, &host))?;
-        let seen = stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::tls::fingerprint(c));
+        let seen =
+            stream.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| crate::wire::tls::fingerprint(c));
         Ok((hyper_handshake(Box::new(stream)).await?, seen))
     };
     let ((mut sender, conn), seen) =
@@ -78,7 +80,7 @@ pub async fn send(
 
 /// A failed handshake will fail again: say why once, here, for every caller.
 fn refused_certificate(e: &std::io::Error, host: &str) -> Error {
-    let why = crate::tls::explain(e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
+    let why = crate::wire::tls::explain(e, host).unwrap_or_else(|| format!("TLS with {host} failed: {e}"));
     Error::InternalError(Some(why))
 }
 
