@@ -14,6 +14,7 @@ pub mod fortnox_schema;
 pub mod fortnox_spec;
 pub mod log;
 mod oauth1_verify;
+pub mod postgres;
 pub mod seed;
 pub mod tls;
 pub mod webhooks;

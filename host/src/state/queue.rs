@@ -4,9 +4,10 @@
 //! after [`MAX_ATTEMPTS`] lands in the dead-letter list with its reason. The flows'
 //! idempotency keeps the effects exactly once.
 
+use crate::state::sql::{Dialect, Row};
 use crate::state::store::Store;
+use crate::vals;
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Row, params};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -39,22 +40,15 @@ impl Job {
     }
 }
 
-fn job(r: &Row) -> rusqlite::Result<Job> {
-    let flow: Option<String> = r.get("flow")?;
-    let work = match flow {
+/// The columns [`job`] reads, in its order.
+const JOB_COLUMNS: &str = "id, connection, flow, topic, body, attempts, last_error";
+
+fn job(r: &Row) -> Result<Job> {
+    let work = match r.opt_text(2)? {
         Some(flow) => Work::Flow(flow),
-        None => Work::Event {
-            topic: r.get::<_, Option<String>>("topic")?.unwrap_or_default(),
-            body: r.get::<_, Option<String>>("body")?.unwrap_or_default(),
-        },
+        None => Work::Event { topic: r.text(3)?, body: r.text(4)? },
     };
-    Ok(Job {
-        id: r.get("id")?,
-        connection: r.get("connection")?,
-        work,
-        attempts: r.get::<_, i64>("attempts")? as u32,
-        last_error: r.get("last_error")?,
-    })
+    Ok(Job { id: r.int(0)?, connection: r.text(1)?, work, attempts: r.int(5)? as u32, last_error: r.opt_text(6)? })
 }
 
 /// Whether a webhook delivery was new.
@@ -83,206 +77,246 @@ impl Store {
         body: &str,
         delivery_id: Option<&str>,
     ) -> Result<Enqueued> {
-        let inserted = self.conn().execute(
-            "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-             ON CONFLICT DO NOTHING",
-            params![connection, topic, body, delivery_id, now()],
-        )?;
-        Ok(if inserted == 1 { Enqueued::New(self.conn().last_insert_rowid()) } else { Enqueued::Duplicate })
+        self.transaction(|tx| {
+            let row = tx.query_one(
+                "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING RETURNING id",
+                vals![connection, topic, body, delivery_id, now()],
+            )?;
+            Ok(match row {
+                Some(row) => Enqueued::New(row.int(0)?),
+                None => Enqueued::Duplicate,
+            })
+        })
     }
 
     /// A delivery that can never be worked (signed, but no order in it) goes straight to
     /// the dead letters with its reason: retrying it would only fail again.
     pub fn enqueue_dead(&self, connection: &str, topic: &str, why: &str, delivery_id: Option<&str>) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO jobs (connection, topic, delivery_id, state, last_error, run_after, created_at, finished_at)
-             VALUES (?1, ?2, ?3, 'dead', ?4, ?5, ?5, ?5) ON CONFLICT DO NOTHING",
-            params![connection, topic, delivery_id, why, now()],
-        )?;
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO jobs (connection, topic, delivery_id, state, last_error, run_after, created_at, finished_at)
+                 VALUES (?1, ?2, ?3, 'dead', ?4, ?5, ?5, ?5) ON CONFLICT DO NOTHING",
+                vals![connection, topic, delivery_id, why, now()],
+            )
+        })?;
         Ok(())
     }
 
     /// Forgets finished jobs older than `keep_secs`, so deliveries are not kept forever.
     pub fn purge_finished(&self, keep_secs: i64) -> Result<usize> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM jobs WHERE state = 'done' AND finished_at < ?1", params![now() - keep_secs])?)
+        let gone = self.transaction(|tx| {
+            tx.execute("DELETE FROM jobs WHERE state = 'done' AND finished_at < ?1", vals![now() - keep_secs])
+        })?;
+        Ok(gone as usize)
     }
 
     /// Queues a flow run unless one is already waiting.
     pub fn enqueue_flow(&self, connection: &str, flow: &str) -> Result<bool> {
-        let conn = self.conn();
-        let waiting: bool = conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM jobs WHERE connection = ?1 AND flow = ?2 AND state = 'queued')",
-            params![connection, flow],
-            |r| r.get(0),
-        )?;
-        if !waiting {
-            conn.execute(
-                "INSERT INTO jobs (connection, flow, run_after, created_at) VALUES (?1, ?2, ?3, ?3)",
-                params![connection, flow, now()],
-            )?;
-        }
-        Ok(!waiting)
+        self.transaction(|tx| {
+            let waiting = tx
+                .query_one(
+                    "SELECT count(*) FROM jobs WHERE connection = ?1 AND flow = ?2 AND state = 'queued'",
+                    vals![connection, flow],
+                )?
+                .map_or(Ok(0), |r| r.int(0))?;
+            if waiting == 0 {
+                tx.execute(
+                    "INSERT INTO jobs (connection, flow, run_after, created_at) VALUES (?1, ?2, ?3, ?3)",
+                    vals![connection, flow, now()],
+                )?;
+            }
+            Ok(waiting == 0)
+        })
     }
 
     /// Takes the connection's oldest due job and marks it running.
     pub fn claim(&self, connection: &str) -> Result<Option<Job>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.transaction(|tx| {
+            // Several processes may claim from one PostgreSQL queue at once; a row another
+            // one is taking is passed over, not waited for.
+            let lock = if tx.dialect() == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+            let sql = format!(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE id = (
                     SELECT id FROM jobs WHERE connection = ?1 AND state = 'queued' AND run_after <= ?2
-                    ORDER BY run_after, id LIMIT 1) RETURNING *",
-                params![connection, now()],
-                job,
-            )
-            .optional()?)
+                    ORDER BY run_after, id LIMIT 1 {lock}) RETURNING {JOB_COLUMNS}"
+            );
+            tx.query_one(&sql, vals![connection, now()])?.map(|r| job(&r)).transpose()
+        })
     }
 
     pub fn finish(&self, id: i64) -> Result<()> {
-        self.conn().execute("UPDATE jobs SET state = 'done', finished_at = ?2 WHERE id = ?1", params![id, now()])?;
+        self.transaction(|tx| {
+            tx.execute("UPDATE jobs SET state = 'done', finished_at = ?2 WHERE id = ?1", vals![id, now()])
+        })?;
         Ok(())
     }
 
     /// Back to the queue after `delay_secs`, or to the dead letters once attempts run out.
     pub fn fail(&self, job: &Job, error: &str, delay_secs: i64) -> Result<()> {
         let state = if job.attempts >= MAX_ATTEMPTS { "dead" } else { "queued" };
-        self.conn().execute(
-            "UPDATE jobs SET state = ?2, last_error = ?3, run_after = ?4 WHERE id = ?1",
-            params![job.id, state, error, now() + delay_secs],
-        )?;
+        self.transaction(|tx| {
+            tx.execute(
+                "UPDATE jobs SET state = ?2, last_error = ?3, run_after = ?4 WHERE id = ?1",
+                vals![job.id, state, error, now() + delay_secs],
+            )
+        })?;
         Ok(())
     }
 
     /// Jobs a killed process left running go back to the queue (they run at least once).
     pub fn requeue_running(&self) -> Result<usize> {
-        Ok(self.conn().execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'", [])?)
+        let back =
+            self.transaction(|tx| tx.execute("UPDATE jobs SET state = 'queued' WHERE state = 'running'", &[]))?;
+        Ok(back as usize)
     }
 
     /// A dead job, queued again by hand (the status page's retry).
     pub fn retry(&self, connection: &str, id: i64) -> Result<bool> {
-        let changed = self.conn().execute(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?3 WHERE id = ?1 AND connection = ?2 AND state = 'dead'",
-            params![id, connection, now()],
-        )?;
+        let changed = self.transaction(|tx| {
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?3
+                 WHERE id = ?1 AND connection = ?2 AND state = 'dead'",
+                vals![id, connection, now()],
+            )
+        })?;
         Ok(changed == 1)
     }
 
     /// Jobs waiting or running.
     pub fn depth(&self, connection: &str) -> Result<u64> {
-        Ok(self.conn().query_row(
-            "SELECT count(*) FROM jobs WHERE connection = ?1 AND state IN ('queued', 'running')",
-            params![connection],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
+        self.transaction(|tx| {
+            let row = tx.query_one(
+                "SELECT count(*) FROM jobs WHERE connection = ?1 AND state IN ('queued', 'running')",
+                vals![connection],
+            )?;
+            Ok(row.map_or(Ok(0), |r| r.int(0))? as u64)
+        })
     }
 
     pub fn dead(&self, connection: &str) -> Result<Vec<Job>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT * FROM jobs WHERE connection = ?1 AND state = 'dead' ORDER BY id DESC LIMIT 50")?;
-        let jobs = stmt.query_map(params![connection], job)?.collect::<Result<_, _>>()?;
-        Ok(jobs)
+        self.transaction(|tx| {
+            let sql = format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE connection = ?1 AND state = 'dead' ORDER BY id DESC LIMIT 50"
+            );
+            tx.query(&sql, vals![connection])?.iter().map(job).collect()
+        })
     }
 
     /// When the newest webhook delivery still kept arrived (the status page's own
     /// "sync … now" jobs are not deliveries).
     pub fn last_delivery(&self, connection: &str) -> Result<Option<i64>> {
-        Ok(self.conn().query_row(
-            "SELECT MAX(created_at) FROM jobs WHERE connection = ?1 AND topic IS NOT NULL AND topic NOT LIKE '%.sync'",
-            params![connection],
-            |r| r.get(0),
-        )?)
+        self.transaction(|tx| {
+            let row = tx.query_one(
+                "SELECT MAX(created_at) FROM jobs
+                 WHERE connection = ?1 AND topic IS NOT NULL AND topic NOT LIKE '%.sync'",
+                vals![connection],
+            )?;
+            row.map_or(Ok(None), |r| r.opt_int(0))
+        })
     }
 
     pub fn record_run(&self, connection: &str, run: &Run) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO runs (connection, flow, started_at, seconds, ok, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![connection, run.flow, run.started_at, run.seconds, run.ok, run.summary],
-        )?;
+        self.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO runs (connection, flow, started_at, seconds, ok, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (connection, flow) DO UPDATE SET started_at = excluded.started_at,
+                 seconds = excluded.seconds, ok = excluded.ok, summary = excluded.summary",
+                vals![connection, &run.flow, run.started_at, run.seconds, run.ok, &run.summary],
+            )
+        })?;
         Ok(())
     }
 
     pub fn runs(&self, connection: &str) -> Result<Vec<Run>> {
-        let conn = self.conn();
-        let mut stmt = conn
-            .prepare("SELECT flow, started_at, seconds, ok, summary FROM runs WHERE connection = ?1 ORDER BY flow")?;
-        let runs = stmt
-            .query_map(params![connection], |r| {
-                Ok(Run {
-                    flow: r.get(0)?,
-                    started_at: r.get(1)?,
-                    seconds: r.get(2)?,
-                    ok: r.get(3)?,
-                    summary: r.get(4)?,
+        self.transaction(|tx| {
+            let rows = tx.query(
+                "SELECT flow, started_at, seconds, ok, summary FROM runs WHERE connection = ?1 ORDER BY flow",
+                vals![connection],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Run {
+                        flow: r.text(0)?,
+                        started_at: r.int(1)?,
+                        seconds: r.real(2)?,
+                        ok: r.int(3)? != 0,
+                        summary: r.text(4)?,
+                    })
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(runs)
+                .collect()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::testing::each_backend;
 
     #[test]
     fn a_delivery_is_queued_once_and_jobs_run_oldest_first() {
-        let store = Store::in_memory().unwrap();
-        assert!(matches!(store.enqueue_event("shop", "order.created", "{}", Some("d-1")).unwrap(), Enqueued::New(_)));
-        assert_eq!(store.enqueue_event("shop", "order.created", "{}", Some("d-1")).unwrap(), Enqueued::Duplicate);
-        assert!(store.enqueue_flow("shop", "stock").unwrap());
-        assert!(!store.enqueue_flow("shop", "stock").unwrap(), "one waiting run per flow is enough");
-        assert_eq!(store.depth("shop").unwrap(), 2);
-        assert_eq!(store.depth("other").unwrap(), 0);
-        let first = store.claim("shop").unwrap().unwrap();
-        assert!(matches!(first.work, Work::Event { .. }));
-        assert_eq!(store.claim("other").unwrap(), None);
-        store.finish(first.id).unwrap();
-        assert_eq!(store.claim("shop").unwrap().unwrap().work, Work::Flow("stock".into()));
-        assert_eq!(store.claim("shop").unwrap(), None);
+        each_backend(|store| {
+            assert!(matches!(
+                store.enqueue_event("shop", "order.created", "{}", Some("d-1")).unwrap(),
+                Enqueued::New(_)
+            ));
+            assert_eq!(store.enqueue_event("shop", "order.created", "{}", Some("d-1")).unwrap(), Enqueued::Duplicate);
+            assert!(store.enqueue_flow("shop", "stock").unwrap());
+            assert!(!store.enqueue_flow("shop", "stock").unwrap(), "one waiting run per flow is enough");
+            assert_eq!(store.depth("shop").unwrap(), 2);
+            assert_eq!(store.depth("other").unwrap(), 0);
+            let first = store.claim("shop").unwrap().unwrap();
+            assert!(matches!(first.work, Work::Event { .. }));
+            assert_eq!(store.claim("other").unwrap(), None);
+            store.finish(first.id).unwrap();
+            assert_eq!(store.claim("shop").unwrap().unwrap().work, Work::Flow("stock".into()));
+            assert_eq!(store.claim("shop").unwrap(), None);
+        });
     }
 
     #[test]
     fn a_failing_job_waits_then_dies_with_its_reason_and_can_be_retried() {
-        let store = Store::in_memory().unwrap();
-        store.enqueue_flow("shop", "orders").unwrap();
-        for attempt in 1..=MAX_ATTEMPTS {
-            let job = store.claim("shop").unwrap().unwrap();
-            assert_eq!(job.attempts, attempt);
-            store.fail(&job, "Fortnox did not answer", 0).unwrap();
-        }
-        assert_eq!(store.claim("shop").unwrap(), None, "a dead job does not run");
-        let dead = store.dead("shop").unwrap();
-        assert_eq!(dead[0].last_error.as_deref(), Some("Fortnox did not answer"));
-        store.enqueue_flow("shop", "stock").unwrap();
-        store.fail(&store.claim("shop").unwrap().unwrap(), "later", 3600).unwrap();
-        assert_eq!(store.claim("shop").unwrap(), None, "backoff: not due yet");
-        assert!(store.retry("shop", dead[0].id).unwrap());
-        assert_eq!(store.claim("shop").unwrap().unwrap().id, dead[0].id);
+        each_backend(|store| {
+            store.enqueue_flow("shop", "orders").unwrap();
+            for attempt in 1..=MAX_ATTEMPTS {
+                let job = store.claim("shop").unwrap().unwrap();
+                assert_eq!(job.attempts, attempt);
+                store.fail(&job, "Fortnox did not answer", 0).unwrap();
+            }
+            assert_eq!(store.claim("shop").unwrap(), None, "a dead job does not run");
+            let dead = store.dead("shop").unwrap();
+            assert_eq!(dead[0].last_error.as_deref(), Some("Fortnox did not answer"));
+            store.enqueue_flow("shop", "stock").unwrap();
+            store.fail(&store.claim("shop").unwrap().unwrap(), "later", 3600).unwrap();
+            assert_eq!(store.claim("shop").unwrap(), None, "backoff: not due yet");
+            assert!(store.retry("shop", dead[0].id).unwrap());
+            assert_eq!(store.claim("shop").unwrap().unwrap().id, dead[0].id);
+        });
     }
 
     #[test]
     fn an_unusable_delivery_is_dead_at_once_and_old_finished_jobs_are_forgotten() {
-        let store = Store::in_memory().unwrap();
-        store.enqueue_dead("shop", "order.created", "the delivery names no id", Some("d-9")).unwrap();
-        assert_eq!(store.claim("shop").unwrap(), None, "never run");
-        assert_eq!(store.dead("shop").unwrap()[0].last_error.as_deref(), Some("the delivery names no id"));
-        store.enqueue_flow("shop", "orders").unwrap();
-        let job = store.claim("shop").unwrap().unwrap();
-        store.finish(job.id).unwrap();
-        assert_eq!(store.purge_finished(3600).unwrap(), 0, "a job finished just now is kept");
-        assert_eq!(store.purge_finished(-1).unwrap(), 1, "past its time it goes");
-        assert_eq!(store.dead("shop").unwrap().len(), 1, "dead letters stay until retried");
+        each_backend(|store| {
+            store.enqueue_dead("shop", "order.created", "the delivery names no id", Some("d-9")).unwrap();
+            assert_eq!(store.claim("shop").unwrap(), None, "never run");
+            assert_eq!(store.dead("shop").unwrap()[0].last_error.as_deref(), Some("the delivery names no id"));
+            store.enqueue_flow("shop", "orders").unwrap();
+            let job = store.claim("shop").unwrap().unwrap();
+            store.finish(job.id).unwrap();
+            assert_eq!(store.purge_finished(3600).unwrap(), 0, "a job finished just now is kept");
+            assert_eq!(store.purge_finished(-1).unwrap(), 1, "past its time it goes");
+            assert_eq!(store.dead("shop").unwrap().len(), 1, "dead letters stay until retried");
+        });
     }
 
     #[test]
     fn a_job_left_running_by_a_crash_runs_again() {
-        let store = Store::in_memory().unwrap();
-        store.enqueue_flow("shop", "orders").unwrap();
-        let job = store.claim("shop").unwrap().unwrap();
-        assert_eq!(store.requeue_running().unwrap(), 1);
-        assert_eq!(store.claim("shop").unwrap().unwrap().id, job.id);
+        each_backend(|store| {
+            store.enqueue_flow("shop", "orders").unwrap();
+            let job = store.claim("shop").unwrap().unwrap();
+            assert_eq!(store.requeue_running().unwrap(), 1);
+            assert_eq!(store.claim("shop").unwrap().unwrap().id, job.id);
+        });
     }
 }

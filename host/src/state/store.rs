@@ -1,123 +1,61 @@
-//! woonox's state: one embedded SQLite file (WAL mode) with a namespace per connection and
-//! versioned migrations. The component reaches it only through the host's key-value import.
+//! woonox's state, on either backend: the embedded SQLite file (the default) or a shared
+//! PostgreSQL database (`[state] url`, `--state`, `WOONOX_STATE`). Every part of the state
+//! (the component's namespaces here, the queue, runs, activity) is written once in the SQL
+//! both accept. The component reaches it only through the host's key-value import.
 
-use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
-use std::os::unix::fs::OpenOptionsExt;
+use super::postgres::Postgres;
+use super::sql::Tx;
+use super::sqlite::Sqlite;
+use crate::vals;
+use anyhow::Result;
 use std::path::Path;
-use std::sync::Mutex;
-
-/// Each entry upgrades the schema by one version; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE kv (
-        namespace TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value BLOB NOT NULL,
-        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-        PRIMARY KEY (namespace, key)
-    ) WITHOUT ROWID",
-    // The job queue of `woonox serve` and the record of flow runs (see queue.rs).
-    "CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY,
-        connection TEXT NOT NULL,
-        flow TEXT,
-        topic TEXT,
-        body TEXT,
-        delivery_id TEXT,
-        state TEXT NOT NULL DEFAULT 'queued',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        run_after INTEGER NOT NULL,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        finished_at INTEGER
-    );
-    CREATE UNIQUE INDEX jobs_delivery ON jobs (connection, delivery_id) WHERE delivery_id IS NOT NULL;
-    CREATE INDEX jobs_due ON jobs (connection, state, run_after);
-    CREATE TABLE runs (
-        connection TEXT NOT NULL,
-        flow TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        seconds REAL NOT NULL,
-        ok INTEGER NOT NULL,
-        summary TEXT NOT NULL,
-        PRIMARY KEY (connection, flow)
-    ) WITHOUT ROWID;",
-    // What each connection wrote or refused, item by item, and hourly tallies (activity.rs).
-    "CREATE TABLE activity (
-        id INTEGER PRIMARY KEY,
-        connection TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        flow TEXT NOT NULL,
-        item TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        target TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX activity_recent ON activity (connection, id);
-    CREATE INDEX activity_item ON activity (connection, item, id);
-    CREATE TABLE tallies (
-        connection TEXT NOT NULL,
-        hour INTEGER NOT NULL,
-        written INTEGER NOT NULL,
-        refused INTEGER NOT NULL,
-        rate_limited INTEGER NOT NULL,
-        PRIMARY KEY (connection, hour)
-    ) WITHOUT ROWID;",
-];
 
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
 }
 
 impl Store {
+    /// The embedded state file.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent() {
-            crate::state::permissions::create_dir(dir)?;
-        }
-        // Created owner-only before SQLite opens it: the state names customers and orders.
-        std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
-        let conn = Connection::open(path).with_context(|| format!("cannot open the state file {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrate(&conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store { backend: Backend::Sqlite(Sqlite::open(path)?) })
+    }
+
+    /// A shared PostgreSQL database, `postgres://user:password@host/database`.
+    pub fn connect(url: &str) -> Result<Store> {
+        Ok(Store { backend: Backend::Postgres(Postgres::connect(url)?) })
     }
 
     pub fn in_memory() -> Result<Store> {
-        let conn = Connection::open_in_memory()?;
-        migrate(&conn)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store { backend: Backend::Sqlite(Sqlite::in_memory()?) })
+    }
+
+    /// Runs `f` in one transaction: all of it commits, or none of it.
+    pub fn transaction<R: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R> + Send) -> Result<R> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.transaction(f),
+            Backend::Postgres(db) => db.transaction(f),
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     pub fn namespace(&self, name: &str) -> Namespace<'_> {
         Namespace { store: self, name: name.to_owned() }
     }
 
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     pub fn schema_version(&self) -> Result<usize> {
-        Ok(self.conn().pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize)
+        match &self.backend {
+            Backend::Sqlite(db) => db.schema_version(),
+            Backend::Postgres(db) => db.schema_version(),
+        }
     }
-}
-
-fn migrate(conn: &Connection) -> Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if current as usize > MIGRATIONS.len() {
-        anyhow::bail!(
-            "the state file was written by a newer woonox (schema {current}, this build knows {})",
-            MIGRATIONS.len()
-        );
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.unchecked_transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        tx.commit()?;
-    }
-    Ok(())
 }
 
 /// One connection's keys; no call can reach another namespace's.
@@ -128,89 +66,62 @@ pub struct Namespace<'a> {
 
 impl Namespace<'_> {
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .store
-            .conn()
-            .query_row("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2", params![self.name, key], |r| r.get(0))
-            .optional()?)
+        self.store.transaction(|tx| {
+            let row = tx.query_one("SELECT value FROM kv WHERE namespace = ?1 AND key = ?2", vals![&self.name, key])?;
+            row.map(|r| r.bytes(0)).transpose()
+        })
     }
 
     pub fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.store.conn().execute(
-            "INSERT INTO kv (namespace, key, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            params![self.name, key, value],
-        )?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.store.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                vals![&self.name, key, value, now.as_str()],
+            )
+        })?;
         Ok(())
     }
 
     pub fn delete(&self, key: &str) -> Result<()> {
-        self.store.conn().execute("DELETE FROM kv WHERE namespace = ?1 AND key = ?2", params![self.name, key])?;
+        self.store
+            .transaction(|tx| tx.execute("DELETE FROM kv WHERE namespace = ?1 AND key = ?2", vals![&self.name, key]))?;
         Ok(())
     }
 
     /// Keys in order, optionally only those starting with `prefix`.
     pub fn keys(&self, prefix: &str) -> Result<Vec<String>> {
-        let conn = self.store.conn();
-        let mut stmt =
-            conn.prepare("SELECT key FROM kv WHERE namespace = ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY key")?;
-        let keys = stmt.query_map(params![self.name, prefix], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        Ok(keys)
+        self.store.transaction(|tx| {
+            let rows = tx.query(
+                "SELECT key FROM kv WHERE namespace = ?1
+                 AND substr(key, 1, length(CAST(?2 AS TEXT))) = CAST(?2 AS TEXT) ORDER BY key",
+                vals![&self.name, prefix],
+            )?;
+            rows.iter().map(|r| r.text(0)).collect()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn temp_path() -> std::path::PathBuf {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        std::env::temp_dir()
-            .join(format!("woonox-store-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)))
-            .join("state.sqlite")
-    }
+    use crate::state::testing::each_backend;
 
     #[test]
     fn values_round_trip_and_namespaces_do_not_meet() {
-        let store = Store::in_memory().unwrap();
-        let (a, b) = (store.namespace("shop-a"), store.namespace("shop-b"));
-        a.set("cursor/orders", b"2026-11-26T17:56:26").unwrap();
-        assert_eq!(a.get("cursor/orders").unwrap().as_deref(), Some(&b"2026-11-26T17:56:26"[..]));
-        assert_eq!(b.get("cursor/orders").unwrap(), None);
-        a.set("cursor/orders", b"later").unwrap();
-        assert_eq!(a.get("cursor/orders").unwrap().as_deref(), Some(&b"later"[..]));
-        a.set("link/order/1", b"5001").unwrap();
-        assert_eq!(a.keys("link/").unwrap(), ["link/order/1"]);
-        assert_eq!(a.keys("").unwrap(), ["cursor/orders", "link/order/1"]);
-        a.delete("link/order/1").unwrap();
-        assert!(a.keys("link/").unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_file_is_private_in_wal_mode_and_survives_a_reopen() {
-        let path = temp_path();
-        {
-            let store = Store::open(&path).unwrap();
-            store.namespace("shop").set("k", b"v").unwrap();
-        }
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.namespace("shop").get("k").unwrap().as_deref(), Some(&b"v"[..]));
-        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len());
-        let mode: String = store.conn().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
-        assert_eq!(mode, "wal");
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused_rather_than_misread() {
-        let path = temp_path();
-        drop(Store::open(&path).unwrap());
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
-        let err = Store::open(&path).err().unwrap().to_string();
-        assert!(err.contains("newer woonox"), "{err}");
+        each_backend(|store| {
+            let (a, b) = (store.namespace("shop-a"), store.namespace("shop-b"));
+            a.set("cursor/orders", b"2026-11-26T17:56:26").unwrap();
+            assert_eq!(a.get("cursor/orders").unwrap().as_deref(), Some(&b"2026-11-26T17:56:26"[..]));
+            assert_eq!(b.get("cursor/orders").unwrap(), None);
+            a.set("cursor/orders", b"later").unwrap();
+            assert_eq!(a.get("cursor/orders").unwrap().as_deref(), Some(&b"later"[..]));
+            a.set("link/order/1", b"5001").unwrap();
+            a.set("link_order", b"not under link/").unwrap();
+            assert_eq!(a.keys("link/").unwrap(), ["link/order/1"]);
+            assert_eq!(a.keys("").unwrap(), ["cursor/orders", "link/order/1", "link_order"]);
+            a.delete("link/order/1").unwrap();
+            assert!(a.keys("link/").unwrap().is_empty());
+        });
     }
 }
