@@ -31,6 +31,10 @@ struct Cli {
     /// The connections file [default: woonox.toml in the data directory].
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where the state lives: a shared PostgreSQL (postgres://user@host/database) or a SQLite
+    /// file [default: the connections file's [state] url, else state.sqlite in the data directory].
+    #[arg(long, global = true, env = "WOONOX_STATE", hide_env_values = true, value_name = "URL")]
+    state: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -276,7 +280,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
-    let paths = Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone() };
+    let paths =
+        Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone(), state: cli.state.clone() };
     if !matches!(cli.command, Command::Sim { .. }) {
         woonox::state::permissions::check(&paths).map_err(bad)?;
     }

@@ -159,8 +159,9 @@ async fn an_expired_token_is_renewed_once_on_401_and_the_flow_goes_on() {
         ("redirect_uri", "http://127.0.0.1:9/cb".to_owned()),
     ];
     let first = woonox::wire::fortnox_auth::request_token(&app, form, None).await.unwrap();
-    let file = std::env::temp_dir().join(format!("woonox-conn-{}", std::process::id())).join("fortnox.json");
-    let tokens = Arc::new(FortnoxTokens::load(app, file).unwrap());
+    let dir = std::env::temp_dir().join(format!("woonox-conn-{}", std::process::id()));
+    let secrets = Arc::new(woonox::state::secrets::Secrets::Files { dir });
+    let tokens = Arc::new(FortnoxTokens::load(app, secrets, "shop").unwrap());
     tokens.store(first).await.unwrap();
     let mut ctx = Arc::try_unwrap(context(&sim).await).ok().unwrap();
     let mut services = vec![Service {

@@ -18,6 +18,27 @@ pub struct Config {
     /// `woonox serve`'s place on the network, when not given on its command line.
     #[serde(default, skip_serializing_if = "ServeConfig::is_unset")]
     pub serve: ServeConfig,
+    /// Where the state lives, when not in the data directory's SQLite file.
+    #[serde(default, skip_serializing_if = "StateConfig::is_unset")]
+    pub state: StateConfig,
+}
+
+/// `[state]`: a shared PostgreSQL database for several `woonox serve` processes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StateConfig {
+    /// `postgres://user@host/database`; a password is better in `PGPASSWORD` or `~/.pgpass`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The file holding the key that encrypts secrets kept in a shared state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl StateConfig {
+    fn is_unset(&self) -> bool {
+        *self == StateConfig::default()
+    }
 }
 
 /// `[serve]`: what `--public-url` and `--behind-proxy` say, kept with the connections.

@@ -3,7 +3,7 @@
 
 use crate::connections::config::{Config, ConnectionConfig};
 use crate::runtime::ConnectionContext;
-use crate::state::secrets;
+use crate::state::secrets::{FORTNOX_APP, Secrets, WOO_KEYS};
 use crate::state::store::Store;
 use crate::wire::fortnox_auth::{FortnoxApp, FortnoxTokens};
 use crate::wire::http_hooks::ConnectionNet;
@@ -22,11 +22,14 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// The connections file when not `woonox.toml` in the data directory (`--config`).
     pub config: Option<PathBuf>,
+    /// The state's address from `--state` or `WOONOX_STATE`: a `postgres://` URL or a
+    /// SQLite file; it wins over the connections file's `[state] url`.
+    pub state: Option<String>,
 }
 
 impl Paths {
     pub fn new(data_dir: PathBuf) -> Paths {
-        Paths { data_dir, config: None }
+        Paths { data_dir, config: None, state: None }
     }
     pub fn config_file(&self) -> PathBuf {
         self.config.clone().unwrap_or_else(|| self.data_dir.join("woonox.toml"))
@@ -36,22 +39,6 @@ impl Paths {
     }
     pub fn cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache")
-    }
-    pub fn secrets_dir(&self, connection: &str) -> PathBuf {
-        self.data_dir.join("secrets").join(connection)
-    }
-    pub fn woo_keys(&self, connection: &str) -> PathBuf {
-        self.secrets_dir(connection).join("woocommerce.json")
-    }
-    /// The secret WooCommerce signs webhook deliveries with.
-    pub fn webhook_secret(&self, connection: &str) -> PathBuf {
-        self.secrets_dir(connection).join("webhook.json")
-    }
-    pub fn fortnox_app(&self, connection: &str) -> PathBuf {
-        self.secrets_dir(connection).join("fortnox-app.json")
-    }
-    pub fn fortnox_tokens(&self, connection: &str) -> PathBuf {
-        self.secrets_dir(connection).join("fortnox-tokens.json")
     }
 }
 
@@ -80,8 +67,8 @@ pub fn woo_service(store_url: &str, keys: WooKeys) -> Result<Service> {
     })
 }
 
-pub fn fortnox_app(paths: &Paths, name: &str, c: &ConnectionConfig) -> Result<FortnoxApp> {
-    let secret: FortnoxAppSecret = secrets::read_json(&paths.fortnox_app(name))?.with_context(|| {
+pub fn fortnox_app(secrets: &Secrets, name: &str, c: &ConnectionConfig) -> Result<FortnoxApp> {
+    let secret: FortnoxAppSecret = secrets.read(name, FORTNOX_APP)?.with_context(|| {
         format!("Fortnox is not connected for {name:?}; run `woonox connect fortnox --connection {name}`")
     })?;
     Ok(FortnoxApp {
@@ -96,6 +83,7 @@ pub struct Opened {
     pub context: Arc<ConnectionContext>,
     pub fortnox_api: String,
     pub store_url: String,
+    pub secrets: Arc<Secrets>,
 }
 
 pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Result<Opened> {
@@ -103,13 +91,14 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     let store_url = c.store_url.clone().with_context(|| {
         format!("WooCommerce is not connected for {name:?}; run `woonox connect woocommerce --connection {name} …`")
     })?;
-    let keys: WooKeys = secrets::read_json(&paths.woo_keys(name))?.with_context(|| {
+    let secrets = Arc::new(Secrets::new(paths, &state)?);
+    let keys: WooKeys = secrets.read(name, WOO_KEYS)?.with_context(|| {
         format!("the WooCommerce keys of {name:?} are missing; run `woonox connect woocommerce` again")
     })?;
     for (what, url) in [("fortnox-api", &c.fortnox_api), ("fortnox-auth", &c.fortnox_auth)] {
         crate::wire::destination::require_https_beyond_loopback(what, url).map_err(anyhow::Error::msg)?;
     }
-    let tokens = FortnoxTokens::load(fortnox_app(paths, name, c)?, paths.fortnox_tokens(name))?;
+    let tokens = FortnoxTokens::load(fortnox_app(&secrets, name, c)?, secrets.clone(), name)?;
     let services = vec![
         Service {
             name: "fortnox",
@@ -128,7 +117,7 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     let net =
         ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, tls, ..Default::default() };
     let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state), progress: None };
-    Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url })
+    Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url, secrets })
 }
 
 /// Fortnox's window for this connection, continued from the calls the last process made

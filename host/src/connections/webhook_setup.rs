@@ -9,7 +9,7 @@
 use crate::connections::connect::woo_call;
 use crate::connections::connection::{Paths, WooKeys, woo_service};
 use crate::serve::webhooks::WebhookSecret;
-use crate::state::secrets;
+use crate::state::secrets::{Secrets, WEBHOOK};
 use crate::wire::http_policy::Service;
 use anyhow::{Result, bail};
 use serde_json::{Value, json};
@@ -88,7 +88,7 @@ pub async fn register(
     let delivery_url = delivery_url(webhook_url, name)?;
     let reach = crate::connections::config::Config::load(&paths.config_file())?.connection(name)?.store_reach();
     let service = crate::wire::http_policy::Service { reach, ..woo_service(store_url, keys)? };
-    let secret = secret(paths, name)?;
+    let secret = secret(&crate::connections::connect::shared_or_files(paths)?, name)?;
     let api = format!("{}/wp-json/wc/v3/webhooks", store_url.trim_end_matches('/'));
     let existing = list(&service, tls, &api).await?;
     let mut done = Registered { delivery_url: delivery_url.clone(), ..Registered::default() };
@@ -125,12 +125,12 @@ pub async fn register(
 }
 
 /// The secret deliveries are signed with, made once per connection.
-fn secret(paths: &Paths, name: &str) -> Result<String> {
-    if let Some(existing) = secrets::read_json::<WebhookSecret>(&paths.webhook_secret(name))? {
+fn secret(secrets: &Secrets, name: &str) -> Result<String> {
+    if let Some(existing) = secrets.read::<WebhookSecret>(name, WEBHOOK)? {
         return Ok(existing.secret);
     }
     let fresh = format!("{:032x}{:032x}", rand::random::<u128>(), rand::random::<u128>());
-    secrets::write_json(&paths.webhook_secret(name), &WebhookSecret { secret: fresh.clone() })?;
+    secrets.write(name, WEBHOOK, &WebhookSecret { secret: fresh.clone() })?;
     Ok(fresh)
 }
 

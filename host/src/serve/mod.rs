@@ -62,7 +62,7 @@ pub async fn run(
     if config.connections.is_empty() {
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
     }
-    let store = Arc::new(Store::open(&paths.state_file())?);
+    let store = Arc::new(Store::for_paths(paths)?);
     let requeued = store.requeue_running()?;
     if requeued > 0 {
         tracing::warn!(requeued, "jobs cut off by the last stop are queued again");

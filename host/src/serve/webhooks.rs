@@ -44,7 +44,7 @@ pub async fn woocommerce(
         // The ping WooCommerce sends when a webhook is created: it only needs a 200.
         return (StatusCode::OK, "pong\n");
     }
-    let secret = crate::state::secrets::read_json::<WebhookSecret>(&shared.paths.webhook_secret(&connection));
+    let secret = worker.secrets.read::<WebhookSecret>(&connection, crate::state::secrets::WEBHOOK);
     let Ok(Some(secret)) = secret else {
         return (
             StatusCode::UNAUTHORIZED,

@@ -29,6 +29,8 @@ pub struct Worker {
     pub trouble: Mutex<Option<String>>,
     /// When each scheduled flow is next queued, in the schedule's order.
     due: Mutex<Vec<Instant>>,
+    /// The connection's secrets (the webhook secret deliveries are checked with).
+    pub secrets: Arc<crate::state::secrets::Secrets>,
     /// The 429s counted when the last job ended, so each job's own can be tallied.
     rate_limited_seen: std::sync::atomic::AtomicU64,
 }
@@ -53,6 +55,7 @@ impl Worker {
         let due = Mutex::new(vec![Instant::now(); schedule.0.len()]);
         Worker {
             name: name.to_owned(),
+            secrets: opened.secrets.clone(),
             opened,
             settings,
             schedule,

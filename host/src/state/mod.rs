@@ -7,6 +7,7 @@ pub mod held;
 pub mod permissions;
 pub mod postgres;
 pub mod queue;
+pub mod sealed;
 pub mod secrets;
 pub mod sql;
 pub mod sqlite;

@@ -8,7 +8,8 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use std::sync::Mutex;
 
-/// Same versions as sqlite.rs's list; the differences are PostgreSQL's types.
+/// The same versions as sqlite.rs's list, in PostgreSQL's types, and then what only a
+/// shared state keeps.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE kv (
         namespace TEXT NOT NULL,
@@ -62,6 +63,13 @@ const MIGRATIONS: &[&str] = &[
         rate_limited BIGINT NOT NULL,
         PRIMARY KEY (connection, hour)
     );",
+    // Only a shared state keeps secrets (secrets.rs); the embedded one keeps them in files.
+    "CREATE TABLE secrets (
+        connection TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sealed BYTEA NOT NULL,
+        PRIMARY KEY (connection, name)
+    );",
 ];
 
 /// Any number that no other program's advisory lock is likely to use.
@@ -69,30 +77,37 @@ const MIGRATION_LOCK: i64 = 0x776f_6f6e_6f78;
 
 pub struct Postgres {
     url: String,
-    client: Mutex<postgres::Client>,
+    /// Always `Some` but while being replaced or dropped.
+    client: Mutex<Option<postgres::Client>>,
 }
 
 impl Postgres {
     pub fn connect(url: &str) -> Result<Postgres> {
         let mut client = connect(url)?;
         off_runtime(|| migrate(&mut client))?;
-        Ok(Postgres { url: url.to_owned(), client: Mutex::new(client) })
+        Ok(Postgres { url: url.to_owned(), client: Mutex::new(Some(client)) })
     }
 
     /// Runs `f` in one transaction. A connection the server closed (a restart, a failover)
     /// is opened again first, so one lost connection is not every later call's error.
     pub fn transaction<R: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R> + Send) -> Result<R> {
-        let mut client = self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if client.is_closed() {
-            *client = connect(&self.url)?;
+        let mut guard = self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+            let old = guard.take();
+            off_runtime(move || drop(old));
+            *guard = Some(connect(&self.url)?);
         }
-        let client = &mut *client;
+        let client = guard.as_mut().context("no connection to the state database")?;
         off_runtime(move || {
             let mut tx = client.transaction()?;
             let out = f(&mut PgTx(&mut tx))?;
             tx.commit()?;
             Ok(out)
         })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     pub fn schema_version(&self) -> Result<usize> {
@@ -102,21 +117,51 @@ impl Postgres {
     }
 }
 
+/// The client's drop talks to the server through its own runtime, so it too must happen
+/// off tokio's.
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let client = self.client.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        off_runtime(move || drop(client));
+    }
+}
+
 fn connect(url: &str) -> Result<postgres::Client> {
-    let config: postgres::Config =
-        url.parse().context("the state URL is not a PostgreSQL URL (postgres://user@host/database)")?;
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*crate::wire::tls::platform()).clone());
-    off_runtime(|| config.connect(tls)).with_context(|| format!("cannot reach the state database {}", shown(&config)))
+    let config = parse(url)?;
+    off_runtime(|| config.connect(tls())).with_context(|| format!("cannot reach the state database {}", shown(url)))
+}
+
+/// A connection of its own, for a transaction that waits on the network (a Fortnox
+/// refresh) and must not hold up the process's other state calls meanwhile.
+pub async fn dedicated(url: &str) -> Result<tokio_postgres::Client> {
+    let config: tokio_postgres::Config = url.parse().context("the state URL is not a PostgreSQL URL")?;
+    let (client, connection) =
+        config.connect(tls()).await.with_context(|| format!("cannot reach the state database {}", shown(url)))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("the state database connection ended: {e}");
+        }
+    });
+    Ok(client)
+}
+
+fn parse(url: &str) -> Result<postgres::Config> {
+    url.parse().context("the state URL is not a PostgreSQL URL (postgres://user@host/database)")
+}
+
+fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+    tokio_postgres_rustls::MakeRustlsConnect::new((*crate::wire::tls::platform()).clone())
 }
 
 /// The database's address without its password, for messages.
-fn shown(config: &postgres::Config) -> String {
+fn shown(url: &str) -> String {
+    let Ok(config) = url.parse::<tokio_postgres::Config>() else { return "(an address it cannot read)".into() };
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
         .map(|h| match h {
-            postgres::config::Host::Tcp(name) => name.clone(),
-            postgres::config::Host::Unix(path) => path.display().to_string(),
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .collect();
     let port = config.get_ports().first().copied().unwrap_or(5432);

@@ -6,6 +6,8 @@
 use super::postgres::Postgres;
 use super::sql::Tx;
 use super::sqlite::Sqlite;
+use crate::connections::config::Config;
+use crate::connections::connection::Paths;
 use crate::vals;
 use anyhow::Result;
 use std::path::Path;
@@ -30,6 +32,20 @@ impl Store {
         Ok(Store { backend: Backend::Postgres(Postgres::connect(url)?) })
     }
 
+    /// The state this invocation uses: `--state` or `WOONOX_STATE`, else the connections
+    /// file's `[state] url`, else `state.sqlite` in the data directory.
+    pub fn for_paths(paths: &Paths) -> Result<Store> {
+        let chosen = match &paths.state {
+            Some(flag) => Some(flag.clone()),
+            None => Config::load(&paths.config_file())?.state.url,
+        };
+        match chosen {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Store::connect(&url),
+            Some(file) => Store::open(Path::new(&file)),
+            None => Store::open(&paths.state_file()),
+        }
+    }
+
     pub fn in_memory() -> Result<Store> {
         Ok(Store { backend: Backend::Sqlite(Sqlite::in_memory()?) })
     }
@@ -44,6 +60,14 @@ impl Store {
 
     pub fn is_shared(&self) -> bool {
         matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// The shared database's address, for a connection of its own.
+    pub fn shared_url(&self) -> Option<&str> {
+        match &self.backend {
+            Backend::Postgres(db) => Some(db.url()),
+            Backend::Sqlite(_) => None,
+        }
     }
 
     pub fn namespace(&self, name: &str) -> Namespace<'_> {

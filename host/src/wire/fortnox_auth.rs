@@ -1,13 +1,13 @@
 //! Fortnox access tokens for one connection. Refresh tokens are single use and rotate, so
-//! a refresh is single-flight (one at a time, later callers reuse its result) and the new
-//! pair is written to disk before the new access token is used: a crash can never leave
-//! the connection holding only a spent refresh token.
+//! a refresh is single-flight (one at a time, later callers reuse its result, and no other
+//! process or host refreshes meanwhile) and the new pair is kept before the new access
+//! token is used: a crash can never leave the connection holding only a spent refresh token.
 
-use crate::state::secrets;
+use crate::state::secrets::{FORTNOX_TOKENS, Secrets};
 use anyhow::Result;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Mutex;
 
@@ -62,7 +62,8 @@ impl std::error::Error for AuthError {}
 
 pub struct FortnoxTokens {
     app: FortnoxApp,
-    file: PathBuf,
+    secrets: Arc<Secrets>,
+    connection: String,
     current: Mutex<Option<TokenSet>>,
 }
 
@@ -71,10 +72,10 @@ fn now() -> u64 {
 }
 
 impl FortnoxTokens {
-    /// Tokens kept in `file` (written owner-only); the file may not exist yet.
-    pub fn load(app: FortnoxApp, file: PathBuf) -> Result<FortnoxTokens> {
-        let current = secrets::read_json::<TokenSet>(&file)?;
-        Ok(FortnoxTokens { app, file, current: Mutex::new(current) })
+    /// The connection's kept tokens; there may be none yet.
+    pub fn load(app: FortnoxApp, secrets: Arc<Secrets>, connection: &str) -> Result<FortnoxTokens> {
+        let current = secrets.read::<TokenSet>(connection, FORTNOX_TOKENS)?;
+        Ok(FortnoxTokens { app, secrets, connection: connection.to_owned(), current: Mutex::new(current) })
     }
 
     /// A valid access token, refreshing first when it is about to expire.
@@ -106,71 +107,67 @@ impl FortnoxTokens {
 
     /// Stores the first token set (from `woonox connect fortnox`).
     pub async fn store(&self, set: TokenSet) -> Result<()> {
-        secrets::write_json(&self.file, &set)?;
+        self.secrets.write(&self.connection, FORTNOX_TOKENS, &set)?;
         *self.current.lock().await = Some(set);
         Ok(())
     }
 
-    /// Runs with the in-process lock held and an exclusive lock on the token file, so there
-    /// is never a second refresh in flight, not even from another woonox process. A pair
-    /// another process already renewed is adopted instead of spending its refresh token.
+    /// Runs with the in-process lock held and the kept tokens locked against every other
+    /// process and host, so there is never a second refresh in flight. A pair another
+    /// process already renewed is adopted instead of spending its refresh token.
     async fn renew(&self, current: &mut Option<TokenSet>, rejected: Option<&str>) -> Result<String, AuthError> {
-        let _file_lock = lock_file(&self.file).await?;
-        let on_disk = secrets::read_json::<TokenSet>(&self.file).map_err(|e| AuthError::Failed(format!("{e:#}")))?;
-        if let Some(disk) = on_disk.clone()
-            && Some(&disk) != current.as_ref()
-            && Some(disk.access_token.as_str()) != rejected
-            && disk.expires_at > now() + EARLY.as_secs()
+        let outcome = self
+            .secrets
+            .locked::<TokenSet, _>(&self.connection, FORTNOX_TOKENS, async |kept| {
+                Ok(self.renew_locked(kept, current, rejected).await)
+            })
+            .await;
+        outcome.map_err(|e| AuthError::Failed(format!("cannot keep the new tokens: {e:#}")))?
+    }
+
+    /// What to keep (written before the lock is let go) and the token to use.
+    async fn renew_locked(
+        &self,
+        kept: Option<TokenSet>,
+        current: &mut Option<TokenSet>,
+        rejected: Option<&str>,
+    ) -> (Option<TokenSet>, Result<String, AuthError>) {
+        if let Some(kept) = kept.clone()
+            && Some(&kept) != current.as_ref()
+            && Some(kept.access_token.as_str()) != rejected
+            && kept.expires_at > now() + EARLY.as_secs()
         {
-            let token = disk.access_token.clone();
-            *current = Some(disk);
-            return Ok(token);
+            let token = kept.access_token.clone();
+            *current = Some(kept);
+            return (None, Ok(token));
         }
-        let old = on_disk
-            .or_else(|| current.clone())
-            .ok_or_else(|| AuthError::NeedsReconnect("no Fortnox tokens stored".into()))?;
+        let Some(old) = kept.or_else(|| current.clone()) else {
+            return (None, Err(AuthError::NeedsReconnect("no Fortnox tokens stored".into())));
+        };
         let (form, tenant) = match (&old.tenant_id, &old.refresh_token) {
             (Some(tenant), _) => (vec![("grant_type", "client_credentials".to_owned())], Some(tenant.clone())),
             (None, Some(refresh)) => {
                 (vec![("grant_type", "refresh_token".to_owned()), ("refresh_token", refresh.clone())], None)
             }
-            (None, None) => return Err(AuthError::NeedsReconnect("no refresh token stored".into())),
+            (None, None) => return (None, Err(AuthError::NeedsReconnect("no refresh token stored".into()))),
         };
-        let mut fresh = match request_token(&self.app, form, tenant.clone()).await {
-            Ok(fresh) => fresh,
+        match request_token(&self.app, form, tenant.clone()).await {
+            Ok(mut fresh) => {
+                // Kept before use: the old refresh token is already spent.
+                fresh.tenant_id = tenant;
+                let token = fresh.access_token.clone();
+                *current = Some(fresh.clone());
+                (Some(fresh), Ok(token))
+            }
             Err(AuthError::NeedsReconnect(why)) => {
                 // Remembered, so a status page can say so and nothing hammers Fortnox.
                 let marked = TokenSet { needs_reconnect: Some(why.clone()), ..old };
-                let _ = secrets::write_json(&self.file, &marked);
-                *current = Some(marked);
-                return Err(AuthError::NeedsReconnect(why));
+                *current = Some(marked.clone());
+                (Some(marked), Err(AuthError::NeedsReconnect(why)))
             }
-            Err(e) => return Err(e),
-        };
-        fresh.tenant_id = tenant;
-        // Durable before use: the old refresh token is already spent.
-        secrets::write_json(&self.file, &fresh)
-            .map_err(|e| AuthError::Failed(format!("cannot save the new tokens: {e:#}")))?;
-        let token = fresh.access_token.clone();
-        *current = Some(fresh);
-        Ok(token)
-    }
-}
-
-/// An exclusive advisory lock on `<tokens file>.lock`, held until the guard is dropped.
-async fn lock_file(tokens: &std::path::Path) -> Result<std::fs::File, AuthError> {
-    let path = tokens.with_extension("lock");
-    tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-        if let Some(dir) = path.parent() {
-            crate::state::permissions::create_dir(dir)?;
+            Err(e) => (None, Err(e)),
         }
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
-        file.lock()?;
-        Ok(file)
-    })
-    .await
-    .map_err(|e| AuthError::Failed(e.to_string()))?
-    .map_err(|e| AuthError::Failed(format!("cannot lock the token file: {e}")))
+    }
 }
 
 #[derive(Deserialize)]
