@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod held;
+pub mod leases;
 pub mod permissions;
 pub mod postgres;
 pub mod queue;

@@ -8,8 +8,8 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 use std::sync::Mutex;
 
-/// The same versions as sqlite.rs's list, in PostgreSQL's types, and then what only a
-/// shared state keeps.
+/// The tables of sqlite.rs's list in PostgreSQL's types, and the secrets only a shared
+/// state keeps.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE kv (
         namespace TEXT NOT NULL,
@@ -69,6 +69,17 @@ const MIGRATIONS: &[&str] = &[
         name TEXT NOT NULL,
         sealed BYTEA NOT NULL,
         PRIMARY KEY (connection, name)
+    );", // Leases and live processes of `woonox serve` (leases.rs).
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        seen_at BIGINT NOT NULL,
+        started_at BIGINT NOT NULL
     );",
 ];
 

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 /// Each entry upgrades the schema by one version; never edit one that has shipped. The
-/// PostgreSQL list in postgres.rs keeps the same versions.
+/// PostgreSQL list in postgres.rs has the same tables, and secrets besides.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE kv (
         namespace TEXT NOT NULL,
@@ -65,7 +65,18 @@ const MIGRATIONS: &[&str] = &[
         refused INTEGER NOT NULL,
         rate_limited INTEGER NOT NULL,
         PRIMARY KEY (connection, hour)
-    ) WITHOUT ROWID;",
+    ) WITHOUT ROWID;", // Leases and live processes of `woonox serve` (leases.rs).
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        seen_at BIGINT NOT NULL,
+        started_at BIGINT NOT NULL
+    );",
 ];
 
 pub struct Sqlite {
