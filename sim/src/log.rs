@@ -13,6 +13,10 @@ pub struct Logged {
     pub status: u16,
     /// When the request arrived.
     pub at: std::time::Instant,
+    /// Which `woonox serve` process sent it, under which lease epoch (`x-woonox-process`,
+    /// `x-woonox-epoch`), when it said so: how a cluster test sees who worked a connection.
+    pub process: Option<String>,
+    pub epoch: Option<i64>,
 }
 
 impl Logged {
@@ -55,9 +59,16 @@ pub async fn record(
     let query = request.uri().query().unwrap_or("").to_owned();
     let authorization =
         request.headers().get(http_header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let process = header(&request, "x-woonox-process");
+    let epoch = header(&request, "x-woonox-epoch").and_then(|e| e.parse().ok());
     let response = next.run(request).await;
-    log.push(Logged { service, method, path, query, authorization, status: response.status().as_u16(), at });
+    let status = response.status().as_u16();
+    log.push(Logged { service, method, path, query, authorization, status, at, process, epoch });
     response
 }
 
 use axum::http::header as http_header;
+
+fn header(request: &axum::extract::Request, name: &str) -> Option<String> {
+    request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}

@@ -86,6 +86,11 @@ pub struct ConnectionConfig {
     /// flows not named keep their defaults (see serve/schedule.rs).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub schedule: std::collections::BTreeMap<String, String>,
+    /// Connections that name the same Fortnox company share its rate limit, so `woonox
+    /// serve` processes on a shared state lease them together; unset, a connection is its
+    /// own group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fortnox_company: Option<String>,
 }
 
 fn default_fortnox_api() -> String {
@@ -110,6 +115,7 @@ impl Default for ConnectionConfig {
             pin_sha256: None,
             private_network: false,
             schedule: Default::default(),
+            fortnox_company: None,
         }
     }
 }

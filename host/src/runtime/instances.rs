@@ -97,7 +97,8 @@ impl HostState {
     /// Runs `f` on this connection's namespace of the state.
     pub(crate) fn namespace<R>(&self, f: impl FnOnce(&Namespace<'_>) -> Result<R>) -> Result<R> {
         let store = self.connection.store.as_ref().context("this call has no state store")?;
-        f(&store.namespace(&self.connection.name))
+        let fence = self.connection.net.lease.get().map(|lease| lease.fence());
+        f(&store.namespace_fenced(&self.connection.name, fence))
     }
 }
 

@@ -5,6 +5,7 @@
 //! `limits` (the webhook port faces the internet) and the checks in `guard`.
 
 pub mod activity_view;
+pub mod cluster;
 pub mod guard;
 pub mod limits;
 pub mod login;
@@ -38,6 +39,8 @@ pub struct Shared {
     pub connections: BTreeMap<String, Arc<worker::Worker>>,
     pub metrics: Arc<metrics::Metrics>,
     pub guard: Guard,
+    /// With a shared state: this process's place among the others.
+    pub cluster: Option<Arc<cluster::Cluster>>,
 }
 
 pub async fn run(
@@ -63,9 +66,17 @@ pub async fn run(
         bail!("no connection is set up yet: run `woonox connect woocommerce` and `woonox connect fortnox` first");
     }
     let store = Arc::new(Store::for_paths(paths)?);
-    let requeued = store.requeue_running()?;
-    if requeued > 0 {
-        tracing::warn!(requeued, "jobs cut off by the last stop are queued again");
+    // A shared state's jobs are requeued by whoever takes their lease over; an embedded
+    // one has no other process, so whatever was running was cut off by the last stop.
+    let cluster = match store.is_shared() {
+        true => Some(Arc::new(cluster::Cluster::new(&store, cluster::groups(&config))?)),
+        false => None,
+    };
+    if cluster.is_none() {
+        let requeued = store.requeue_running()?;
+        if requeued > 0 {
+            tracing::warn!(requeued, "jobs cut off by the last stop are queued again");
+        }
     }
     tokio::spawn(purge_finished_jobs(store.clone(), options.keep_days, shutdown.clone()));
     let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?);
@@ -73,6 +84,9 @@ pub async fn run(
     let mut connections = BTreeMap::new();
     for (name, entry) in &config.connections {
         let opened = open(paths, &config, name, store.clone()).with_context(|| format!("connection {name:?}"))?;
+        if let Some(lease) = cluster.as_ref().and_then(|c| c.lease_of_connection(name)) {
+            let _ = opened.context.net.lease.set(lease);
+        }
         let settings = match &entry.settings {
             Some(file) => crate::connections::settings_file::load(Some(file))?,
             None => settings.clone(),
@@ -95,7 +109,10 @@ pub async fn run(
         })?;
         threads.push(thread);
     }
-    let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, guard });
+    if let Some(cluster) = &cluster {
+        tokio::spawn(cluster.clone().run(shutdown.clone()));
+    }
+    let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, guard, cluster });
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     println!(
         "woonox serve: listening on http://{} ({} connection(s))",

@@ -9,6 +9,7 @@ use crate::connections::connection::Opened;
 use crate::runtime::Runtime;
 use crate::runtime::connector_bindings::wit_sync::{Endpoints, Report, RunOptions, SyncError};
 use crate::runtime::wit_settings::to_wit;
+use crate::state::leases::Fence;
 use crate::state::queue::{Job, Run, Work, now};
 use crate::state::store::Store;
 use std::sync::{Arc, Mutex};
@@ -89,23 +90,48 @@ impl Worker {
     /// Until `shutdown` turns true; a job in flight is finished first.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
-            self.queue_due_polls();
-            match self.store.claim(&self.name) {
-                Ok(Some(job)) => self.execute(job).await,
-                Ok(None) => {
-                    let woken = self.wake.notified();
-                    tokio::pin!(woken);
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                        _ = &mut woken => {}
-                        _ = shutdown.changed() => {}
-                    }
+            // With a shared state, only the lease holder works the connection, and each job
+            // is fenced by the epoch it starts under.
+            let lease = self.opened.context.net.lease.get();
+            let fence = match lease.map(|lease| lease.begin_job()) {
+                Some(None) => {
+                    self.wait(&mut shutdown).await;
+                    continue;
                 }
-                Err(e) => {
+                Some(fence) => fence,
+                None => None,
+            };
+            self.queue_due_polls();
+            let idle = match self.store.claim(&self.name, fence.as_ref()) {
+                Ok(Some(job)) => {
+                    self.execute(job, fence.as_ref()).await;
+                    None
+                }
+                other => Some(other.map(|_| ())),
+            };
+            // Idle from here: the lease may be handed to another process meanwhile.
+            if let Some(lease) = lease {
+                lease.end_job();
+            }
+            match idle {
+                None => {}
+                Some(Ok(())) => self.wait(&mut shutdown).await,
+                Some(Err(e)) => {
                     tracing::error!(connection = %self.name, "cannot read the queue: {e:#}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
+        }
+    }
+
+    /// Until a webhook wakes the worker, half a second passes, or serve stops.
+    async fn wait(&self, shutdown: &mut watch::Receiver<bool>) {
+        let woken = self.wake.notified();
+        tokio::pin!(woken);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = &mut woken => {}
+            _ = shutdown.changed() => {}
         }
     }
 
@@ -122,7 +148,7 @@ impl Worker {
         }
     }
 
-    async fn execute(&self, job: Job) {
+    async fn execute(&self, job: Job, fence: Option<&Fence>) {
         let started = (now(), Instant::now());
         let result = self.call(&job).await;
         let seconds = started.1.elapsed().as_secs_f64();
@@ -138,8 +164,8 @@ impl Worker {
         };
         self.metrics.job(&self.name, &flow, super::metrics::Outcome::of(&result), seconds);
         let recorded = match &result {
-            Ok(_) => self.store.finish(job.id),
-            Err(why) => self.store.fail(&job, why, backoff(job.attempts)),
+            Ok(_) => self.store.finish(job.id, fence),
+            Err(why) => self.store.fail(&job, why, backoff(job.attempts), fence),
         };
         let entries = result.as_ref().map(|r| crate::state::activity::entries(&flow, r, started.0)).unwrap_or_default();
         let run = Run { flow, started_at: started.0, seconds, ok, summary };

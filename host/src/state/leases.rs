@@ -52,6 +52,8 @@ pub struct Lease {
     valid_until_ms: AtomicI64,
     /// The epoch the running job started under.
     job_epoch: AtomicI64,
+    /// A job is running under it: handed to another process only when idle.
+    busy: std::sync::atomic::AtomicBool,
 }
 
 impl Lease {
@@ -62,6 +64,7 @@ impl Lease {
             epoch: AtomicI64::new(0),
             valid_until_ms: AtomicI64::new(0),
             job_epoch: AtomicI64::new(0),
+            busy: Default::default(),
         }
     }
 
@@ -75,7 +78,16 @@ impl Lease {
     pub fn begin_job(&self) -> Option<Fence> {
         let epoch = self.held()?;
         self.job_epoch.store(epoch, Ordering::SeqCst);
+        self.busy.store(true, Ordering::SeqCst);
         Some(self.fence())
+    }
+
+    pub fn end_job(&self) {
+        self.busy.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
     }
 
     /// The running job's fence.
@@ -137,6 +149,38 @@ impl Store {
             None => lease.lose(),
         }
         Ok(epoch.is_some())
+    }
+
+    /// Pushes forward every lease this process holds, in one transaction; a lease another
+    /// process took meanwhile is marked lost. One past this process's own view of its time
+    /// is renewed too when no other process has taken it: no one else wrote meanwhile.
+    pub fn renew_held(&self, leases: &[&Lease], ttl_ms: i64, margin_ms: i64) -> Result<()> {
+        let expires = now_ms() + ttl_ms;
+        let held: Vec<(&Lease, i64)> = leases
+            .iter()
+            .filter_map(|l| Some((*l, Some(l.epoch.load(Ordering::SeqCst)).filter(|e| *e > 0)?)))
+            .collect();
+        let renewed = self.transaction(|tx| {
+            let mut renewed = Vec::new();
+            for (lease, epoch) in &held {
+                renewed.push(
+                    tx.execute(
+                        "UPDATE leases SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
+                        vals![&lease.group, &lease.holder, *epoch, expires],
+                    )? == 1,
+                );
+            }
+            Ok(renewed)
+        })?;
+        for ((lease, epoch), ok) in held.iter().zip(renewed) {
+            if ok {
+                lease.set(*epoch, expires - margin_ms);
+            } else {
+                tracing::warn!(group = %lease.group, "lost the lease: another process has taken it over");
+                lease.lose();
+            }
+        }
+        Ok(())
     }
 
     /// Hands a lease back at once (a process leaving, or giving work to a newcomer).

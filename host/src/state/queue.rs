@@ -4,6 +4,7 @@
 //! after [`MAX_ATTEMPTS`] lands in the dead-letter list with its reason. The flows'
 //! idempotency keeps the effects exactly once.
 
+use crate::state::leases::Fence;
 use crate::state::sql::{Dialect, Row};
 use crate::state::store::Store;
 use crate::vals;
@@ -130,9 +131,10 @@ impl Store {
         })
     }
 
-    /// Takes the connection's oldest due job and marks it running.
-    pub fn claim(&self, connection: &str) -> Result<Option<Job>> {
-        self.transaction(|tx| {
+    /// Takes the connection's oldest due job and marks it running (under `fence`'s lease,
+    /// when the state is shared).
+    pub fn claim(&self, connection: &str, fence: Option<&Fence>) -> Result<Option<Job>> {
+        self.fenced(fence, |tx| {
             // Several processes may claim from one PostgreSQL queue at once; a row another
             // one is taking is passed over, not waited for.
             let lock = if tx.dialect() == Dialect::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
@@ -145,17 +147,17 @@ impl Store {
         })
     }
 
-    pub fn finish(&self, id: i64) -> Result<()> {
-        self.transaction(|tx| {
+    pub fn finish(&self, id: i64, fence: Option<&Fence>) -> Result<()> {
+        self.fenced(fence, |tx| {
             tx.execute("UPDATE jobs SET state = 'done', finished_at = ?2 WHERE id = ?1", vals![id, now()])
         })?;
         Ok(())
     }
 
     /// Back to the queue after `delay_secs`, or to the dead letters once attempts run out.
-    pub fn fail(&self, job: &Job, error: &str, delay_secs: i64) -> Result<()> {
+    pub fn fail(&self, job: &Job, error: &str, delay_secs: i64, fence: Option<&Fence>) -> Result<()> {
         let state = if job.attempts >= MAX_ATTEMPTS { "dead" } else { "queued" };
-        self.transaction(|tx| {
+        self.fenced(fence, |tx| {
             tx.execute(
                 "UPDATE jobs SET state = ?2, last_error = ?3, run_after = ?4 WHERE id = ?1",
                 vals![job.id, state, error, now() + delay_secs],
@@ -266,12 +268,12 @@ mod tests {
             assert!(!store.enqueue_flow("shop", "stock").unwrap(), "one waiting run per flow is enough");
             assert_eq!(store.depth("shop").unwrap(), 2);
             assert_eq!(store.depth("other").unwrap(), 0);
-            let first = store.claim("shop").unwrap().unwrap();
+            let first = store.claim("shop", None).unwrap().unwrap();
             assert!(matches!(first.work, Work::Event { .. }));
-            assert_eq!(store.claim("other").unwrap(), None);
-            store.finish(first.id).unwrap();
-            assert_eq!(store.claim("shop").unwrap().unwrap().work, Work::Flow("stock".into()));
-            assert_eq!(store.claim("shop").unwrap(), None);
+            assert_eq!(store.claim("other", None).unwrap(), None);
+            store.finish(first.id, None).unwrap();
+            assert_eq!(store.claim("shop", None).unwrap().unwrap().work, Work::Flow("stock".into()));
+            assert_eq!(store.claim("shop", None).unwrap(), None);
         });
     }
 
@@ -280,18 +282,18 @@ mod tests {
         each_backend(|store| {
             store.enqueue_flow("shop", "orders").unwrap();
             for attempt in 1..=MAX_ATTEMPTS {
-                let job = store.claim("shop").unwrap().unwrap();
+                let job = store.claim("shop", None).unwrap().unwrap();
                 assert_eq!(job.attempts, attempt);
-                store.fail(&job, "Fortnox did not answer", 0).unwrap();
+                store.fail(&job, "Fortnox did not answer", 0, None).unwrap();
             }
-            assert_eq!(store.claim("shop").unwrap(), None, "a dead job does not run");
+            assert_eq!(store.claim("shop", None).unwrap(), None, "a dead job does not run");
             let dead = store.dead("shop").unwrap();
             assert_eq!(dead[0].last_error.as_deref(), Some("Fortnox did not answer"));
             store.enqueue_flow("shop", "stock").unwrap();
-            store.fail(&store.claim("shop").unwrap().unwrap(), "later", 3600).unwrap();
-            assert_eq!(store.claim("shop").unwrap(), None, "backoff: not due yet");
+            store.fail(&store.claim("shop", None).unwrap().unwrap(), "later", 3600, None).unwrap();
+            assert_eq!(store.claim("shop", None).unwrap(), None, "backoff: not due yet");
             assert!(store.retry("shop", dead[0].id).unwrap());
-            assert_eq!(store.claim("shop").unwrap().unwrap().id, dead[0].id);
+            assert_eq!(store.claim("shop", None).unwrap().unwrap().id, dead[0].id);
         });
     }
 
@@ -299,11 +301,11 @@ mod tests {
     fn an_unusable_delivery_is_dead_at_once_and_old_finished_jobs_are_forgotten() {
         each_backend(|store| {
             store.enqueue_dead("shop", "order.created", "the delivery names no id", Some("d-9")).unwrap();
-            assert_eq!(store.claim("shop").unwrap(), None, "never run");
+            assert_eq!(store.claim("shop", None).unwrap(), None, "never run");
             assert_eq!(store.dead("shop").unwrap()[0].last_error.as_deref(), Some("the delivery names no id"));
             store.enqueue_flow("shop", "orders").unwrap();
-            let job = store.claim("shop").unwrap().unwrap();
-            store.finish(job.id).unwrap();
+            let job = store.claim("shop", None).unwrap().unwrap();
+            store.finish(job.id, None).unwrap();
             assert_eq!(store.purge_finished(3600).unwrap(), 0, "a job finished just now is kept");
             assert_eq!(store.purge_finished(-1).unwrap(), 1, "past its time it goes");
             assert_eq!(store.dead("shop").unwrap().len(), 1, "dead letters stay until retried");
@@ -314,9 +316,9 @@ mod tests {
     fn a_job_left_running_by_a_crash_runs_again() {
         each_backend(|store| {
             store.enqueue_flow("shop", "orders").unwrap();
-            let job = store.claim("shop").unwrap().unwrap();
+            let job = store.claim("shop", None).unwrap().unwrap();
             assert_eq!(store.requeue_running().unwrap(), 1);
-            assert_eq!(store.claim("shop").unwrap().unwrap().id, job.id);
+            assert_eq!(store.claim("shop", None).unwrap().unwrap().id, job.id);
         });
     }
 }

@@ -3,6 +3,7 @@
 //! (the component's namespaces here, the queue, runs, activity) is written once in the SQL
 //! both accept. The component reaches it only through the host's key-value import.
 
+use super::leases::Fence;
 use super::postgres::Postgres;
 use super::sql::Tx;
 use super::sqlite::Sqlite;
@@ -71,7 +72,12 @@ impl Store {
     }
 
     pub fn namespace(&self, name: &str) -> Namespace<'_> {
-        Namespace { store: self, name: name.to_owned() }
+        Namespace { store: self, name: name.to_owned(), fence: None }
+    }
+
+    /// A namespace whose writes are refused once `fence`'s lease is another's.
+    pub fn namespace_fenced(&self, name: &str, fence: Option<Fence>) -> Namespace<'_> {
+        Namespace { store: self, name: name.to_owned(), fence }
     }
 
     pub fn schema_version(&self) -> Result<usize> {
@@ -86,6 +92,7 @@ impl Store {
 pub struct Namespace<'a> {
     store: &'a Store,
     name: String,
+    fence: Option<Fence>,
 }
 
 impl Namespace<'_> {
@@ -98,7 +105,7 @@ impl Namespace<'_> {
 
     pub fn set(&self, key: &str, value: &[u8]) -> Result<()> {
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.store.transaction(|tx| {
+        self.store.fenced(self.fence.as_ref(), |tx| {
             tx.execute(
                 "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -109,8 +116,9 @@ impl Namespace<'_> {
     }
 
     pub fn delete(&self, key: &str) -> Result<()> {
-        self.store
-            .transaction(|tx| tx.execute("DELETE FROM kv WHERE namespace = ?1 AND key = ?2", vals![&self.name, key]))?;
+        self.store.fenced(self.fence.as_ref(), |tx| {
+            tx.execute("DELETE FROM kv WHERE namespace = ?1 AND key = ?2", vals![&self.name, key])
+        })?;
         Ok(())
     }
 

@@ -59,6 +59,9 @@ pub struct ConnectionNet {
     /// Whom each service's certificate must come from (the store's CA or pin); a service
     /// not listed is checked against the platform's trust store.
     pub tls: HashMap<&'static str, Arc<rustls::ClientConfig>>,
+    /// With a shared state: the lease this connection is worked under. A call is made only
+    /// while the running job's lease holds, and says which process and epoch made it.
+    pub lease: std::sync::OnceLock<Arc<crate::state::leases::Lease>>,
 }
 
 impl Default for ConnectionNet {
@@ -71,6 +74,7 @@ impl Default for ConnectionNet {
             stats: Arc::default(),
             retry_base: Duration::from_millis(500),
             tls: HashMap::new(),
+            lease: std::sync::OnceLock::new(),
         }
     }
 }
@@ -114,6 +118,19 @@ fn capped(options: Option<RequestOptions>) -> RequestOptions {
     }
 }
 
+const LEASE_LOST: &str = "this process no longer holds the connection's lease (it stalled or lost the state); another process goes on with the job";
+
+/// Which process, under which epoch, made a call: for the operator's logs (and the stand-ins'
+/// check that no connection is ever worked by two processes at once).
+fn stamp(headers: &mut http::HeaderMap, lease: &crate::state::leases::Lease) {
+    let fence = lease.fence();
+    for (name, value) in [("x-woonox-process", fence.holder), ("x-woonox-epoch", fence.epoch.to_string())] {
+        if let Ok(value) = http::HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+}
+
 type Io = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
 async fn send(
@@ -140,6 +157,13 @@ async fn send(
             None => Instant::now(),
         };
         let mut attempt = parts.clone();
+        if let Some(lease) = net.lease.get() {
+            if !lease.may_act() {
+                record(net, "fenced", &parts, 0, 0, (granted, Instant::now()));
+                return Err(Error::InternalError(Some(LEASE_LOST.to_owned())));
+            }
+            stamp(&mut attempt.headers, lease);
+        }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let nonce = format!("{:032x}", rand::random::<u128>());
         authorize(&signer, &mut attempt, now, &nonce).map_err(|_| Error::HttpRequestDenied)?;

@@ -1,0 +1,247 @@
+//! Three `woonox serve` processes on one PostgreSQL state, 30 connections to 30 stand-in
+//! pairs, webhook deliveries sent round-robin to all three while polls run. One process is
+//! SIGKILLed mid-run, another SIGSTOPped past its lease and resumed. Afterwards every order
+//! is in Fortnox exactly once, no connection was ever worked by two processes at once (the
+//! stand-ins log who wrote, under which epoch), the Fortnox token chains never broke
+//! (tokens live 3 s, so every process refreshes; a reused refresh token is refused), and the
+//! killed process's connections were taken over within a lease period and a round.
+
+mod common;
+
+use common::serve::{Serve, agent, free_port, wait_until};
+use common::{connect_fortnox_as, data_dir};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use woonox_sim::{Sim, SimConfig, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
+
+const CONNECTIONS: usize = 30;
+const LEASE_SECS: u64 = 3;
+/// 32 bytes of 9, in base64: the key every host of this cluster shares.
+const KEY: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+
+struct Cluster {
+    state: String,
+    data: Vec<PathBuf>,
+}
+
+impl Cluster {
+    fn command(&self, data: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_woonox"));
+        cmd.arg("--data-dir").arg(data);
+        cmd.env("WOONOX_STATE", &self.state)
+            .env("WOONOX_SECRET_KEY", KEY)
+            .env("WOONOX_LEASE_SECS", LEASE_SECS.to_string())
+            .env_remove("WOONOX_STATUS_TOKEN");
+        cmd
+    }
+
+    fn serve(&self, i: usize, port: u16) -> Serve {
+        let child = self
+            .command(&self.data[i])
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "woonox=info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(self.data[i].join("serve.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let serve = Serve { child, base: format!("http://127.0.0.1:{port}") };
+        wait_until("serve to come up", 60, || ureq::get(&format!("{}/healthz", serve.base)).call().is_ok());
+        serve
+    }
+
+    /// (holder, group) of every lease still in time.
+    fn leases(&self) -> Vec<(String, String)> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let rows = woonox_sim::postgres::psql(
+            &self.state,
+            &format!("SELECT holder || ' ' || name FROM leases WHERE expires_at > {now_ms}"),
+        )
+        .unwrap();
+        rows.lines().filter_map(|l| l.split_once(' ')).map(|(h, g)| (h.to_owned(), g.to_owned())).collect()
+    }
+
+    fn held_by(&self, pid: u32) -> usize {
+        self.leases().iter().filter(|(holder, _)| holder.contains(&format!(":{pid}:"))).count()
+    }
+}
+
+fn connect(cluster: &Cluster, sim: &Sim, name: &str, hooks_at: u16) {
+    let out = cluster
+        .command(&cluster.data[0])
+        .args(["connect", "woocommerce", "--connection", name, "--url", &sim.woo_url])
+        .args(["--consumer-key", WOO_CONSUMER_KEY, "--consumer-secret", WOO_CONSUMER_SECRET])
+        .args(["--webhook-url", &format!("http://127.0.0.1:{hooks_at}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // connect_fortnox_as runs the binary with --data-dir only: the state comes from the file.
+    connect_fortnox_as(&cluster.data[0], sim, name);
+}
+
+fn eligible(sim: &Sim) -> Vec<Value> {
+    let woo = sim.woo.lock().unwrap();
+    woo.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed").cloned().collect()
+}
+
+fn documents_for(sim: &Sim, order_id: u64) -> usize {
+    let reference = format!("woonox:woo:{order_id}");
+    let fortnox = sim.fortnox.lock().unwrap();
+    fortnox.documents.orders.values().filter(|o| o["ExternalInvoiceReference1"] == reference.as_str()).count()
+}
+
+fn webhook_secret(state: &str, connection: &str) -> String {
+    use woonox::state::secrets::{Secrets, WEBHOOK};
+    let store = Arc::new(woonox::state::store::Store::connect(state).unwrap());
+    let secrets = Secrets::Shared { store, key: woonox::state::sealed::SecretKey::from_bytes([9; 32]) };
+    let secret: Value = secrets.read(connection, WEBHOOK).unwrap().unwrap();
+    secret["secret"].as_str().unwrap().to_owned()
+}
+
+fn deliver(base: &str, connection: &str, secret: &str, order: &Value, id: &str) -> u16 {
+    let body = order.to_string();
+    let signature = woonox_sim::webhooks::signature(secret, body.as_bytes());
+    let request = agent()
+        .post(&format!("{base}/hooks/woocommerce/{connection}"))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-topic", "order.updated")
+        .header("x-wc-webhook-delivery-id", id)
+        .header("x-wc-webhook-signature", &signature);
+    request.send(body).unwrap().status().as_u16()
+}
+
+fn signal(serve: &Serve, name: &str) {
+    let ok = Command::new("kill").args([&format!("-{name}"), &serve.child.id().to_string()]).status().unwrap();
+    assert!(ok.success());
+}
+
+/// Every write a stand-in pair received carries a process and an epoch; epochs never go
+/// back, and each belongs to one process: no two processes worked it at once.
+fn assert_worked_by_one_at_a_time(sim: &Sim, name: &str) {
+    let mut last: Option<(i64, String)> = None;
+    for entry in sim.log.entries().iter().filter(|e| e.is_write() && e.path != "/oauth-v1/token") {
+        let (Some(process), Some(epoch)) = (entry.process.clone(), entry.epoch) else {
+            panic!("{name}: a write without its process and epoch: {} {}", entry.method, entry.path);
+        };
+        if let Some((last_epoch, last_process)) = &last {
+            assert!(epoch >= *last_epoch, "{name}: epoch {epoch} by {process} after epoch {last_epoch}");
+            if epoch == *last_epoch {
+                assert_eq!(&process, last_process, "{name}: epoch {epoch} used by two processes");
+            }
+        }
+        last = Some((epoch, process));
+    }
+}
+
+#[test]
+fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let sims: Vec<Sim> = (0..CONNECTIONS)
+        .map(|i| {
+            let config = SimConfig { seed: i as u64 + 1, articles: 30, orders: Some(80), ..Default::default() };
+            let sim = rt.block_on(Sim::start(config)).unwrap();
+            // Access tokens that woonox renews 3 s after it gets them.
+            sim.fortnox.lock().unwrap().access_ttl = Duration::from_secs(303);
+            sim
+        })
+        .collect();
+    let cluster = Cluster {
+        state: woonox_sim::postgres::fresh_database().unwrap(),
+        data: (0..3).map(|i| data_dir(&format!("cluster-{i}"))).collect(),
+    };
+    let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    // The connections file names the state and the key, so `connect_fortnox_as` (which
+    // sets no environment) finds them too.
+    std::fs::create_dir_all(&cluster.data[0]).unwrap();
+    let key_file = cluster.data[0].join("secret.key");
+    std::fs::write(&key_file, KEY).unwrap();
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let config = format!("[state]\nurl = \"{}\"\nkey-file = \"{}\"\n", cluster.state, key_file.display());
+    std::fs::write(cluster.data[0].join("woonox.toml"), &config).unwrap();
+    for (i, sim) in sims.iter().enumerate() {
+        connect(&cluster, sim, &format!("c{i}"), ports[0]);
+    }
+    let mut text = std::fs::read_to_string(cluster.data[0].join("woonox.toml")).unwrap();
+    for i in 0..CONNECTIONS {
+        let off = "products = \"off\"\nstock = \"off\"\ncustomers = \"off\"\nrefunds = \"off\"\ninvoices = \"off\"\ncredit-notes = \"off\"";
+        text.push_str(&format!("\n[connections.c{i}.schedule]\norders = \"4s\"\n{off}\n"));
+    }
+    for data in &cluster.data {
+        std::fs::create_dir_all(data).unwrap();
+        std::fs::write(data.join("woonox.toml"), &text).unwrap();
+    }
+    for sim in &sims {
+        sim.log.clear();
+    }
+    let serves: Vec<Serve> = (0..3).map(|i| cluster.serve(i, ports[i])).collect();
+    wait_until("every lease taken", 30, || cluster.leases().len() == CONNECTIONS);
+    wait_until("the leases shared out", 30, || serves.iter().all(|s| cluster.held_by(s.child.id()) >= 8));
+
+    let secrets: Vec<String> = (0..CONNECTIONS).map(|i| webhook_secret(&cluster.state, &format!("c{i}"))).collect();
+    let mut sent = 0;
+    for (i, sim) in sims.iter().enumerate() {
+        for order in eligible(sim) {
+            let base = &serves[sent % 3].base;
+            assert_eq!(deliver(base, &format!("c{i}"), &secrets[i], &order, &format!("d-{i}-{}", order["id"])), 200);
+            sent += 1;
+        }
+    }
+    let total: usize = sims.iter().map(|s| eligible(s).len()).sum();
+    let done = || sims.iter().map(|s| s.fortnox.lock().unwrap().documents.orders.len()).sum::<usize>();
+    wait_until("the first documents", 60, || done() >= total / 10);
+
+    let mut serves = serves;
+    let killed = serves[0].child.id();
+    let held_when_killed = cluster.held_by(killed);
+    assert!(held_when_killed > 0);
+    let kill_at = Instant::now();
+    serves[0].child.kill().unwrap();
+    serves[0].child.wait().unwrap();
+    signal(&serves[1], "STOP");
+    wait_until("the killed process's leases taken over", 30, || cluster.held_by(killed) == 0);
+    let takeover = kill_at.elapsed();
+    let stalled = serves[1].child.id();
+    wait_until("the stalled process's leases taken over", 30, || cluster.held_by(stalled) == 0);
+    wait_until("the one process left holding every connection", 30, || cluster.leases().len() == CONNECTIONS);
+    signal(&serves[1], "CONT");
+    wait_until("the resumed process given its share again", 30, || cluster.held_by(stalled) >= 10);
+    assert!(done() < total, "the faults came too late to prove anything");
+
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while done() < total {
+        if Instant::now() > deadline {
+            let jobs = woonox_sim::postgres::psql(
+                &cluster.state,
+                "SELECT connection || ' ' || state || ' ' || attempts || ' ' || coalesce(last_error, '') FROM jobs WHERE state <> 'done'",
+            );
+            panic!("{} of {total} orders in Fortnox; jobs not done: {jobs:?}", done());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(LEASE_SECS * 2));
+    for (i, sim) in sims.iter().enumerate() {
+        for order in eligible(sim) {
+            assert_eq!(documents_for(sim, order["id"].as_u64().unwrap()), 1, "c{i}: order {}", order["id"]);
+        }
+        assert_worked_by_one_at_a_time(sim, &format!("c{i}"));
+        let refused = sim.log.entries().iter().filter(|e| e.path == "/oauth-v1/token" && e.status != 200).count();
+        assert_eq!(refused, 0, "c{i}: a refresh was refused (the token chain broke)");
+        assert!(sim.fortnox.lock().unwrap().refreshes > 0, "c{i}: tokens were never refreshed");
+    }
+    // A lease runs LEASE_SECS past its last renewal; the others look every LEASE_SECS / 3.
+    let bound = Duration::from_secs_f64(LEASE_SECS as f64 * 4.0 / 3.0 + 1.5);
+    assert!(takeover <= bound, "the killed process's {held_when_killed} leases were taken over after {takeover:?}");
+    let stalled_calls: usize = sims
+        .iter()
+        .map(|s| {
+            s.log
+                .entries()
+                .iter()
+                .filter(|e| e.process.as_deref().is_some_and(|p| p.contains(&format!(":{}:", serves[1].child.id()))))
+                .count()
+        })
+        .sum();
+    println!("takeover after {takeover:?}; {sent} deliveries; the stalled process made {stalled_calls} calls in all");
+}
