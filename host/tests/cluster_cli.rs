@@ -178,6 +178,13 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
     let serves: Vec<Serve> = (0..3).map(|i| cluster.serve(i, ports[i])).collect();
     wait_until("every lease taken", 30, || cluster.leases().len() == CONNECTIONS);
     wait_until("the leases shared out", 30, || serves.iter().all(|s| cluster.held_by(s.child.id()) >= 8));
+    // Any process tells the whole cluster.
+    let health = serves[2].page("/healthz");
+    assert!(health.contains("processes 3\n") && health.contains("leases 30 held of 30"), "{health}");
+    let page = serves[1].page("/");
+    assert!(page.contains("3 process(es) share 30 connection group(s)"), "the status page shows no cluster");
+    assert_eq!(page.matches("(this one)").count(), 1);
+    assert!(serves[0].page("/metrics").contains("woonox_cluster_unheld_leases 0"));
 
     let secrets: Vec<String> = (0..CONNECTIONS).map(|i| webhook_secret(&cluster.state, &format!("c{i}"))).collect();
     let mut sent = 0;

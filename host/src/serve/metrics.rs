@@ -109,6 +109,7 @@ impl Metrics {
             let depth = shared.store.depth(c).unwrap_or(0);
             let _ = writeln!(out, "woonox_queue_depth{{connection=\"{}\"}} {depth}", label(c));
         }
+        super::cluster_view::metrics(&mut out, shared, label);
         out
     }
 }

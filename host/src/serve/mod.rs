@@ -6,6 +6,7 @@
 
 pub mod activity_view;
 pub mod cluster;
+pub mod cluster_view;
 pub mod guard;
 pub mod limits;
 pub mod login;
@@ -144,6 +145,7 @@ async fn purge_finished_jobs(store: Arc<Store>, keep_days: u32, mut shutdown: wa
 /// The status page, its actions, the login form and `/metrics` behind the guard; the
 /// webhooks behind their own limits (and their HMAC); `/healthz` open.
 fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
+    use axum::extract::State;
     use axum::routing::{get, post};
     let guarded = axum::Router::new()
         .route("/", get(status_page::page))
@@ -155,7 +157,7 @@ fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
         .route("/metrics", get(metrics::page))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check));
     let open = axum::Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(|State(shared): State<Arc<Shared>>| async move { cluster_view::health(&shared) }))
         .route("/hooks/woocommerce/{connection}", limits::hooks_route(shared.clone(), limits));
     limits::with_request_timeout(guarded.merge(open).with_state(shared), limits)
 }

@@ -71,6 +71,7 @@ pub async fn page(State(shared): State<Arc<Shared>>, Query(lookup): Query<Lookup
         shared.connections.len(),
         when(crate::state::queue::now())
     );
+    super::cluster_view::section(&mut html, &shared);
     for (name, worker) in &shared.connections {
         let find = lookup.find.as_deref().filter(|_| lookup.connection.as_deref() == Some(name.as_str()));
         let asked = Asked { find, queued: find.is_some() && lookup.queued.is_some(), unfold: lookup.show.is_some() };

@@ -217,6 +217,15 @@ impl Store {
         Ok(())
     }
 
+    /// Processes seen within `ttl_ms`, with when each was last seen (unix ms).
+    pub fn live_processes(&self, ttl_ms: i64) -> Result<Vec<(String, i64)>> {
+        self.transaction(|tx| {
+            let rows = tx
+                .query("SELECT id, seen_at FROM processes WHERE seen_at >= ?1 ORDER BY id", vals![now_ms() - ttl_ms])?;
+            rows.iter().map(|r| Ok((r.text(0)?, r.int(1)?))).collect()
+        })
+    }
+
     pub fn leases(&self) -> Result<Vec<LeaseRow>> {
         self.transaction(|tx| {
             let rows = tx.query("SELECT name, holder, epoch, expires_at FROM leases ORDER BY name", &[])?;
