@@ -19,7 +19,7 @@ pub async fn run(
     json: bool,
 ) -> Result<()> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::for_paths(paths)?);
+    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
     let opened = open(paths, &config, name, state.clone()).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };

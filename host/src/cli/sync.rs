@@ -29,7 +29,7 @@ pub enum HeldAction {
 }
 
 pub async fn run(paths: &Paths, source: &Source, args: SyncArgs<'_>, settings: &woonox_guest::Settings) -> Result<()> {
-    let state = Arc::new(Store::for_paths(paths)?);
+    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
     settle_held(&state, &args)?;
     let reports = flows(paths, source, &args, settings).await?;
     print(&reports, &args);
@@ -83,7 +83,7 @@ pub async fn flows(
     settings: &woonox_guest::Settings,
 ) -> Result<Vec<Report>> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::for_paths(paths)?);
+    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
     let opened = open(paths, &config, args.connection, state).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
