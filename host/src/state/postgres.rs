@@ -137,9 +137,18 @@ impl Drop for Postgres {
     }
 }
 
+/// A process that stalls inside a transaction (SIGSTOP, a pause) would keep its row locks,
+/// the lease row's among them, and hold up the process taking its lease over. Every
+/// transaction on these connections is a few statements with no wait in between, so the
+/// server ends one left idle this long, and its locks with it.
+const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '2s'";
+
 fn connect(url: &str) -> Result<postgres::Client> {
     let config = parse(url)?;
-    off_runtime(|| config.connect(tls())).with_context(|| format!("cannot reach the state database {}", shown(url)))
+    let mut client = off_runtime(|| config.connect(tls()))
+        .with_context(|| format!("cannot reach the state database {}", shown(url)))?;
+    off_runtime(|| client.batch_execute(IDLE_IN_TRANSACTION))?;
+    Ok(client)
 }
 
 /// A connection of its own, for a transaction that waits on the network (a Fortnox
