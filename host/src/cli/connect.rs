@@ -68,7 +68,7 @@ pub async fn fortnox(paths: &Paths, name: &str, args: FortnoxArgs) -> Result<()>
         },
     };
     connect::fortnox(paths, name, app, mode, urls).await.map_err(bad)?;
-    let place = woonox::connections::connect::shared_or_files(paths).map_err(bad)?;
+    let place = woonox::state::secrets::Secrets::for_paths(paths).map_err(bad)?;
     println!("Fortnox is connected as {name:?}. Tokens are kept in {}.", place.describe(name));
     Ok(())
 }

@@ -4,7 +4,6 @@
 use crate::connections::config::{Config, check_name};
 use crate::connections::connection::{FortnoxAppSecret, Paths, WooKeys, woo_service};
 use crate::state::secrets::{FORTNOX_APP, Secrets, WOO_KEYS};
-use crate::state::store::Store;
 use crate::wire::destination::{Reach, require_https_beyond_loopback};
 use crate::wire::fortnox_auth::{FortnoxApp, FortnoxTokens, request_token};
 use crate::wire::http_policy::{Service, authorize};
@@ -46,7 +45,7 @@ pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, ac
     if answer.status != 200 {
         bail!("{}", woonox_guest::sync::error::SyncError::woo(answer.status, &answer.body));
     }
-    shared_or_files(paths)?.write(name, WOO_KEYS, &keys)?;
+    Secrets::for_paths(paths)?.write(name, WOO_KEYS, &keys)?;
     let mut config = Config::load(&paths.config_file())?;
     let entry = config.connections.entry(name.to_owned()).or_default();
     entry.store_url = Some(url.to_owned());
@@ -55,11 +54,6 @@ pub async fn woocommerce(paths: &Paths, name: &str, url: &str, keys: WooKeys, ac
     (entry.ca_cert, entry.pin_sha256) = (trust.ca_cert, trust.pin_sha256);
     config.save(&paths.config_file())?;
     Ok(Verified { fingerprint: answer.fingerprint })
-}
-
-/// Where this invocation keeps secrets: beside its state, or sealed in a shared one.
-pub fn shared_or_files(paths: &Paths) -> Result<Secrets> {
-    Secrets::new(paths, &Arc::new(Store::for_paths(paths)?))
 }
 
 /// The CA file as an absolute path, so later runs from another directory find it.
@@ -164,7 +158,7 @@ pub async fn fortnox(
         FortnoxMode::Consent { redirect_port, on_url } => consent(&fortnox_app, redirect_port, on_url).await?,
     };
     prove_fortnox_api(&api, &tokens.access_token).await?;
-    let secrets = Arc::new(shared_or_files(paths)?);
+    let secrets = Arc::new(Secrets::for_paths(paths)?);
     secrets.write(name, FORTNOX_APP, &app)?;
     FortnoxTokens::load(fortnox_app, secrets, name)?.store(tokens).await?;
     (entry.fortnox_api, entry.fortnox_auth) = (api, auth);

@@ -88,7 +88,7 @@ pub async fn register(
     let delivery_url = delivery_url(webhook_url, name)?;
     let reach = crate::connections::config::Config::load(&paths.config_file())?.connection(name)?.store_reach();
     let service = crate::wire::http_policy::Service { reach, ..woo_service(store_url, keys)? };
-    let secret = secret(&crate::connections::connect::shared_or_files(paths)?, name)?;
+    let secret = secret(&Secrets::for_paths(paths)?, name)?;
     let api = format!("{}/wp-json/wc/v3/webhooks", store_url.trim_end_matches('/'));
     let existing = list(&service, tls, &api).await?;
     let mut done = Registered { delivery_url: delivery_url.clone(), ..Registered::default() };

@@ -92,7 +92,7 @@ impl Cluster {
             if held >= share {
                 break;
             }
-            if lease.held().is_none() && self.store.take_or_renew(lease, ttl_ms, margin)? {
+            if lease.held().is_none() && self.store.take(lease, ttl_ms, margin)? {
                 let requeued = self.store.requeue_running_of(connections)?;
                 tracing::info!(group, requeued, epoch = lease.held(), "took the lease");
                 held += 1;
@@ -105,12 +105,11 @@ impl Cluster {
     /// lasted a lease period (their jobs are then fenced and run again elsewhere), so that
     /// connections busy all the time still reach a newcomer.
     fn hand_back(&self, mut held: usize, share: usize) -> Result<()> {
-        let rounds = if held > share { self.over_share.fetch_add(1, Ordering::SeqCst) + 1 } else { 0 };
         if held <= share {
             self.over_share.store(0, Ordering::SeqCst);
             return Ok(());
         }
-        let even_busy = rounds >= 3;
+        let even_busy = self.over_share.fetch_add(1, Ordering::SeqCst) + 1 >= 3;
         for (group, (lease, _)) in self.groups.iter().rev() {
             if held <= share {
                 break;

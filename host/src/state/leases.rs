@@ -121,21 +121,13 @@ pub struct LeaseRow {
 }
 
 impl Store {
-    /// Takes `lease` if it is free or past its expiry (a new epoch), or renews it if this
-    /// process holds it. `margin_ms` is kept back from this process's own view of the
-    /// expiry, for clocks that disagree a little.
-    pub fn take_or_renew(&self, lease: &Lease, ttl_ms: i64, margin_ms: i64) -> Result<bool> {
+    /// Takes `lease` if it is free or past its expiry, with a new epoch. `margin_ms` is kept
+    /// back from this process's own view of the expiry, for clocks that disagree a little.
+    /// (A lease this process holds is kept by [`Store::renew_held`].)
+    pub fn take(&self, lease: &Lease, ttl_ms: i64, margin_ms: i64) -> Result<bool> {
         let started = now_ms();
         let expires = started + ttl_ms;
-        let mine = lease.held();
         let epoch = self.transaction(|tx| {
-            if let Some(epoch) = mine {
-                let renewed = tx.execute(
-                    "UPDATE leases SET expires_at = ?4 WHERE name = ?1 AND holder = ?2 AND epoch = ?3",
-                    vals![&lease.group, &lease.holder, epoch, expires],
-                )?;
-                return Ok((renewed == 1).then_some(epoch));
-            }
             let row = tx.query_one(
                 "INSERT INTO leases (name, holder, epoch, expires_at) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = leases.epoch + 1,
@@ -276,19 +268,20 @@ mod tests {
         each_backend(|store| {
             let a = Lease::new("shop", "process-a");
             let b = Lease::new("shop", "process-b");
-            assert!(store.take_or_renew(&a, 60_000, 0).unwrap());
-            assert!(!store.take_or_renew(&b, 60_000, 0).unwrap(), "held and in time: not taken");
+            assert!(store.take(&a, 60_000, 0).unwrap());
+            assert!(!store.take(&b, 60_000, 0).unwrap(), "held and in time: not taken");
             let fence_a = a.begin_job().unwrap();
             store.fenced(Some(&fence_a), write).unwrap();
-            assert!(store.take_or_renew(&a, -1, 0).is_ok(), "a renews into the past: as if it stalled");
-            assert!(store.take_or_renew(&b, 60_000, 0).unwrap(), "past its expiry: taken over");
+            // a renews into the past: as if it had stalled past its expiry.
+            store.renew_held(&[&a], -1, 0).unwrap();
+            assert!(store.take(&b, 60_000, 0).unwrap(), "past its expiry: taken over");
             assert_eq!(b.held(), Some(fence_a.epoch + 1));
             let err = store.fenced(Some(&fence_a), write).unwrap_err();
             assert!(err.to_string().contains("no longer holds the lease"), "{err}");
             assert!(!a.may_act(), "a's own view has run out too");
             assert_eq!(store.namespace("shop").keys("").unwrap().len(), 1, "the refused write left nothing");
             store.release(&b).unwrap();
-            assert!(store.take_or_renew(&a, 60_000, 0).unwrap(), "released: free at once");
+            assert!(store.take(&a, 60_000, 0).unwrap(), "released: free at once");
             assert_eq!(a.held(), Some(fence_a.epoch + 2));
         });
     }

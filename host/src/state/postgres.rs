@@ -144,7 +144,7 @@ impl Drop for Postgres {
 const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '2s'";
 
 fn connect(url: &str) -> Result<postgres::Client> {
-    let config = parse(url)?;
+    let config = postgres::Config::from(parse(url)?);
     let mut client = off_runtime(|| config.connect(tls()))
         .with_context(|| format!("cannot reach the state database {}", shown(url)))?;
     off_runtime(|| client.batch_execute(IDLE_IN_TRANSACTION))?;
@@ -154,9 +154,8 @@ fn connect(url: &str) -> Result<postgres::Client> {
 /// A connection of its own, for a transaction that waits on the network (a Fortnox
 /// refresh) and must not hold up the process's other state calls meanwhile.
 pub async fn dedicated(url: &str) -> Result<tokio_postgres::Client> {
-    let config: tokio_postgres::Config = url.parse().context("the state URL is not a PostgreSQL URL")?;
     let (client, connection) =
-        config.connect(tls()).await.with_context(|| format!("cannot reach the state database {}", shown(url)))?;
+        parse(url)?.connect(tls()).await.with_context(|| format!("cannot reach the state database {}", shown(url)))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!("the state database connection ended: {e}");
@@ -165,7 +164,7 @@ pub async fn dedicated(url: &str) -> Result<tokio_postgres::Client> {
     Ok(client)
 }
 
-fn parse(url: &str) -> Result<postgres::Config> {
+fn parse(url: &str) -> Result<tokio_postgres::Config> {
     url.parse().context("the state URL is not a PostgreSQL URL (postgres://user@host/database)")
 }
 
@@ -175,7 +174,7 @@ fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
 
 /// The database's address without its password, for messages.
 fn shown(url: &str) -> String {
-    let Ok(config) = url.parse::<tokio_postgres::Config>() else { return "(an address it cannot read)".into() };
+    let Ok(config) = parse(url) else { return "(an address it cannot read)".into() };
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()

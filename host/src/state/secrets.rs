@@ -7,6 +7,7 @@
 use crate::connections::config::Config;
 use crate::connections::connection::Paths;
 use crate::state::sealed::SecretKey;
+use crate::state::sql::numbered_for_postgres;
 use crate::state::store::Store;
 use crate::vals;
 use anyhow::{Context, Result};
@@ -21,6 +22,11 @@ pub const WOO_KEYS: &str = "woocommerce";
 pub const WEBHOOK: &str = "webhook";
 pub const FORTNOX_APP: &str = "fortnox-app";
 pub const FORTNOX_TOKENS: &str = "fortnox-tokens";
+
+/// The statements both the plain and the locked paths run (`?N`, as the SQL layer writes).
+const SELECT: &str = "SELECT sealed FROM secrets WHERE connection = ?1 AND name = ?2";
+const UPSERT: &str = "INSERT INTO secrets (connection, name, sealed) VALUES (?1, ?2, ?3)
+     ON CONFLICT (connection, name) DO UPDATE SET sealed = excluded.sealed";
 
 pub enum Secrets {
     Files { dir: PathBuf },
@@ -41,6 +47,11 @@ impl Secrets {
         Ok(Secrets::Shared { store: state.clone(), key: SecretKey::load(key_file.as_deref())? })
     }
 
+    /// The secrets of this invocation's state (see [`Store::for_paths`]).
+    pub fn for_paths(paths: &Paths) -> Result<Secrets> {
+        Secrets::new(paths, &Arc::new(Store::for_paths(paths)?))
+    }
+
     /// Where a connection's secrets are, in words for the user.
     pub fn describe(&self, connection: &str) -> String {
         match self {
@@ -54,10 +65,7 @@ impl Secrets {
             Secrets::Files { dir } => read_json(&file(dir, connection, name)),
             Secrets::Shared { store, key } => {
                 let sealed = store.transaction(|tx| {
-                    let row = tx.query_one(
-                        "SELECT sealed FROM secrets WHERE connection = ?1 AND name = ?2",
-                        vals![connection, name],
-                    )?;
+                    let row = tx.query_one(SELECT, vals![connection, name])?;
                     row.map(|r| r.bytes(0)).transpose()
                 })?;
                 sealed.map(|sealed| parse(&key.open(&bound(connection, name), &sealed)?, connection, name)).transpose()
@@ -70,13 +78,7 @@ impl Secrets {
             Secrets::Files { dir } => write_json(&file(dir, connection, name), value),
             Secrets::Shared { store, key } => {
                 let sealed = key.seal(&bound(connection, name), &serde_json::to_vec(value)?)?;
-                store.transaction(|tx| {
-                    tx.execute(
-                        "INSERT INTO secrets (connection, name, sealed) VALUES (?1, ?2, ?3)
-                         ON CONFLICT (connection, name) DO UPDATE SET sealed = excluded.sealed",
-                        vals![connection, name, sealed.as_slice()],
-                    )
-                })?;
+                store.transaction(|tx| tx.execute(UPSERT, vals![connection, name, sealed.as_slice()]))?;
                 Ok(())
             }
         }
@@ -106,20 +108,14 @@ impl Secrets {
                 let tx = client.transaction().await?;
                 let bound = bound(connection, name);
                 tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&bound]).await?;
-                let row = tx
-                    .query_opt("SELECT sealed FROM secrets WHERE connection = $1 AND name = $2", &[&connection, &name])
-                    .await?;
+                let row = tx.query_opt(&numbered_for_postgres(SELECT), &[&connection, &name]).await?;
                 let kept =
                     row.map(|r| parse(&key.open(&bound, &r.get::<_, Vec<u8>>(0))?, connection, name)).transpose()?;
                 let (keep, out) = f(kept).await?;
                 if let Some(keep) = keep {
                     let sealed = key.seal(&bound, &serde_json::to_vec(&keep)?)?;
-                    tx.execute(
-                        "INSERT INTO secrets (connection, name, sealed) VALUES ($1, $2, $3)
-                         ON CONFLICT (connection, name) DO UPDATE SET sealed = excluded.sealed",
-                        &[&connection as &(dyn tokio_postgres::types::ToSql + Sync), &name, &sealed],
-                    )
-                    .await?;
+                    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&connection, &name, &sealed];
+                    tx.execute(&numbered_for_postgres(UPSERT), &params).await?;
                 }
                 tx.commit().await?;
                 Ok(out)
