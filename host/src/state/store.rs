@@ -19,7 +19,7 @@ pub struct Store {
 
 enum Backend {
     Sqlite(Sqlite),
-    Postgres(Postgres),
+    Postgres(Box<Postgres>),
 }
 
 impl Store {
@@ -30,7 +30,7 @@ impl Store {
 
     /// A shared PostgreSQL database, `postgres://user:password@host/database`.
     pub fn connect(url: &str) -> Result<Store> {
-        Ok(Store { backend: Backend::Postgres(Postgres::connect(url)?) })
+        Ok(Store { backend: Backend::Postgres(Box::new(Postgres::connect(url)?)) })
     }
 
     /// The state this invocation uses: `--state` or `WOONOX_STATE`, else the connections
