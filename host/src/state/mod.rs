@@ -8,6 +8,7 @@ pub mod leases;
 pub mod permissions;
 pub mod postgres;
 pub mod queue;
+pub mod schema;
 pub mod sealed;
 pub mod secrets;
 pub mod sql;

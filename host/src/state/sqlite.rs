@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode, the default for a merchant with one
 //! store. Its schema is versioned by `user_version`.
 
+use super::schema::migrations;
 use super::sql::{Dialect, Row, Tx, Val};
 use anyhow::{Context, Result};
 use rusqlite::Connection;
@@ -8,76 +9,6 @@ use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Mutex;
-
-/// Each entry upgrades the schema by one version; never edit one that has shipped. The
-/// PostgreSQL list in postgres.rs has the same tables, and secrets besides.
-const MIGRATIONS: &[&str] = &[
-    "CREATE TABLE kv (
-        namespace TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value BLOB NOT NULL,
-        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-        PRIMARY KEY (namespace, key)
-    ) WITHOUT ROWID",
-    // The job queue of `woonox serve` and the record of flow runs (see queue.rs).
-    "CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY,
-        connection TEXT NOT NULL,
-        flow TEXT,
-        topic TEXT,
-        body TEXT,
-        delivery_id TEXT,
-        state TEXT NOT NULL DEFAULT 'queued',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        run_after INTEGER NOT NULL,
-        last_error TEXT,
-        created_at INTEGER NOT NULL,
-        finished_at INTEGER
-    );
-    CREATE UNIQUE INDEX jobs_delivery ON jobs (connection, delivery_id) WHERE delivery_id IS NOT NULL;
-    CREATE INDEX jobs_due ON jobs (connection, state, run_after);
-    CREATE TABLE runs (
-        connection TEXT NOT NULL,
-        flow TEXT NOT NULL,
-        started_at INTEGER NOT NULL,
-        seconds REAL NOT NULL,
-        ok INTEGER NOT NULL,
-        summary TEXT NOT NULL,
-        PRIMARY KEY (connection, flow)
-    ) WITHOUT ROWID;",
-    // What each connection wrote or refused, item by item, and hourly tallies (activity.rs).
-    "CREATE TABLE activity (
-        id INTEGER PRIMARY KEY,
-        connection TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        flow TEXT NOT NULL,
-        item TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        target TEXT NOT NULL,
-        detail TEXT NOT NULL
-    );
-    CREATE INDEX activity_recent ON activity (connection, id);
-    CREATE INDEX activity_item ON activity (connection, item, id);
-    CREATE TABLE tallies (
-        connection TEXT NOT NULL,
-        hour INTEGER NOT NULL,
-        written INTEGER NOT NULL,
-        refused INTEGER NOT NULL,
-        rate_limited INTEGER NOT NULL,
-        PRIMARY KEY (connection, hour)
-    ) WITHOUT ROWID;", // Leases and live processes of `woonox serve` (leases.rs).
-    "CREATE TABLE leases (
-        name TEXT PRIMARY KEY,
-        holder TEXT NOT NULL,
-        epoch BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL
-    );
-    CREATE TABLE processes (
-        id TEXT PRIMARY KEY,
-        seen_at BIGINT NOT NULL,
-        started_at BIGINT NOT NULL
-    );",
-];
 
 pub struct Sqlite {
     conn: Mutex<Connection>,
@@ -128,8 +59,9 @@ impl Sqlite {
 
 fn migrate(conn: &Connection) -> Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    super::refuse_newer(current as usize, MIGRATIONS.len())?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    let migrations = migrations(Dialect::Sqlite);
+    super::refuse_newer(current as usize, migrations.len())?;
+    for (i, sql) in migrations.iter().enumerate().skip(current as usize) {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -207,7 +139,7 @@ mod tests {
         let db = Sqlite::open(&path).unwrap();
         let back = db.transaction(|tx| tx.query("SELECT value FROM kv", &[])).unwrap();
         assert_eq!(back[0].text(0).unwrap(), "v");
-        assert_eq!(db.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(db.schema_version().unwrap(), migrations(Dialect::Sqlite).len());
         assert_eq!(db.journal_mode().unwrap(), "wal");
     }
 
