@@ -151,6 +151,19 @@ fn a_burst_past_25_in_5_seconds_gets_429() {
     assert!(statuses[25..].iter().all(|s| *s == 429), "{statuses:?}");
 }
 
+/// Fortnox counts 25 in any 5 s per client id and tenant, not per token: a second token
+/// of the same integration in the same company draws on the same window.
+#[test]
+fn two_tokens_of_one_client_share_the_window() {
+    let r = start(3);
+    let (first, _) = r.first_tokens();
+    let (second, _) = r.first_tokens();
+    assert_ne!(first, second);
+    let statuses: Vec<u16> =
+        (0..30).map(|i| r.fortnox_get("/3/articles?limit=1", if i % 2 == 0 { &first } else { &second }).0).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 25, "{statuses:?}");
+}
+
 #[test]
 fn woocommerce_over_http_ignores_basic_and_rest_route() {
     let r = start(4);

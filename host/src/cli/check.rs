@@ -20,7 +20,7 @@ pub async fn run(
 ) -> Result<()> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
     let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, name, state.clone()).map_err(bad)?;
+    let opened = open(paths, &config, name, state.clone(), &Default::default()).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let s = to_wit(settings);

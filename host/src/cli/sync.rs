@@ -84,7 +84,7 @@ pub async fn flows(
 ) -> Result<Vec<Report>> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
     let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, args.connection, state).map_err(bad)?;
+    let opened = open(paths, &config, args.connection, state, &Default::default()).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });

@@ -86,7 +86,7 @@ pub struct Opened {
     pub secrets: Arc<Secrets>,
 }
 
-pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Result<Opened> {
+pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>, windows: &FortnoxWindows) -> Result<Opened> {
     let c = config.connection(name)?;
     let store_url = c.store_url.clone().with_context(|| {
         format!("WooCommerce is not connected for {name:?}; run `woonox connect woocommerce --connection {name} …`")
@@ -110,7 +110,7 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     ];
     let woo_rate = c.woo_requests_per_second.max(1) as usize;
     let limiters = HashMap::from([
-        ("fortnox", Arc::new(kept_fortnox_window(&state, name))),
+        ("fortnox", windows.of(&state, name, c)),
         ("woocommerce", Arc::new(SlidingWindow::new(woo_rate, Duration::from_secs(1)))),
     ]);
     let tls = HashMap::from([("woocommerce", crate::wire::tls::for_store(&c.store_trust())?)]);
@@ -120,11 +120,29 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>) -> Re
     Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url, secrets })
 }
 
-/// Fortnox's window for this connection, continued from the calls the last process made
-/// (kept in the state under a namespace no connection name can have).
-fn kept_fortnox_window(state: &Arc<Store>, name: &str) -> SlidingWindow {
+/// Fortnox's rate windows in this process, one per company. Fortnox counts calls per
+/// company, so connections naming the same `fortnox-company` pace through one window (a
+/// shared state leases them to one process together, see serve/cluster.rs).
+#[derive(Default)]
+pub struct FortnoxWindows(std::sync::Mutex<HashMap<String, Arc<SlidingWindow>>>);
+
+impl FortnoxWindows {
+    /// The window connection `name` paces Fortnox through.
+    pub fn of(&self, state: &Arc<Store>, name: &str, c: &ConnectionConfig) -> Arc<SlidingWindow> {
+        // ':' is in no connection name, so a company's key is never a connection's.
+        let key = match &c.fortnox_company {
+            Some(company) => format!("fortnox:company:{company}"),
+            None => format!("fortnox:{name}"),
+        };
+        let mut windows = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        windows.entry(key.clone()).or_insert_with(|| Arc::new(kept_fortnox_window(state, key))).clone()
+    }
+}
+
+/// Fortnox's window under `key`, continued from the calls the last process made (kept in
+/// the state under a namespace no connection name can have).
+fn kept_fortnox_window(state: &Arc<Store>, key: String) -> SlidingWindow {
     const NAMESPACE: &str = "host:rate-window";
-    let key = format!("fortnox:{name}");
     let earlier: Vec<u64> = state
         .namespace(NAMESPACE)
         .get(&key)

@@ -17,7 +17,7 @@ pub mod webhooks;
 pub mod worker;
 
 use crate::connections::config::Config;
-use crate::connections::connection::{Paths, open};
+use crate::connections::connection::{FortnoxWindows, Paths, open};
 use crate::runtime::{Limits, Runtime, Source};
 use crate::state::store::Store;
 use anyhow::{Context, Result, bail};
@@ -83,8 +83,10 @@ pub async fn run(
     let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?);
     let metrics = Arc::new(metrics::Metrics::default());
     let mut connections = BTreeMap::new();
+    let windows = FortnoxWindows::default();
     for (name, entry) in &config.connections {
-        let opened = open(paths, &config, name, store.clone()).with_context(|| format!("connection {name:?}"))?;
+        let opened =
+            open(paths, &config, name, store.clone(), &windows).with_context(|| format!("connection {name:?}"))?;
         if let Some(lease) = cluster.as_ref().and_then(|c| c.lease_of_connection(name)) {
             let _ = opened.context.net.lease.set(lease);
         }
