@@ -94,6 +94,19 @@ enum Command {
         /// WooCommerce requests a second.
         #[arg(long, default_value_t = 10)]
         woo_rate: u32,
+        /// Instead: `woonox serve` processes on a throwaway PostgreSQL (Debian's `postgresql`
+        /// installed), one and then three, and the takeover after one is killed.
+        #[arg(long)]
+        cluster: bool,
+        /// With --cluster: connections, each to stand-ins of its own.
+        #[arg(long, default_value_t = 30)]
+        connections: usize,
+        /// With --cluster: orders seeded per connection (about half are eligible).
+        #[arg(long, default_value_t = 100)]
+        orders_each: usize,
+        /// With --cluster: the lease period, in seconds.
+        #[arg(long, default_value_t = 15)]
+        lease_secs: u64,
     },
     /// Run flows (`all` runs every one, in dependency order).
     Sync {
@@ -348,8 +361,13 @@ fn run(cli: Cli) -> Result<()> {
                 let options = woonox::serve::ServeOptions { guard, keep_days };
                 woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
             }
-            Command::Bench { articles, orders, woo_rate } => {
+            Command::Bench { articles, orders, woo_rate, cluster, connections, orders_each, lease_secs } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
+                if cluster {
+                    let args =
+                        cli::bench_cluster::ClusterArgs { connections, orders: orders_each, lease_secs, woo_rate };
+                    return cli::bench_cluster::run(&paths, &source, args).await;
+                }
                 cli::bench::run(&paths, &source, cli::bench::BenchArgs { articles, orders, woo_rate }).await
             }
             Command::Demo { seed, articles, orders } => {

@@ -40,3 +40,24 @@ async fn the_guest_sees_no_environment_and_no_files() {
     let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(seen, serde_json::json!({ "vars": 0, "root": false, "passwd": false }));
 }
+
+/// More calls at once than the pool has instance slots: those past it wait for a slot and
+/// then succeed, where instantiating would fail (a `serve` with more connections than
+/// slots saw jobs fail and back off).
+#[tokio::test]
+async fn calls_past_the_instance_slots_wait_for_one() {
+    let runtime = Runtime::new(&Source::BuiltIn, None, Limits { instances: 2, ..Limits::default() }).unwrap();
+    let hold = || {
+        runtime.call(async |_mapper, _store| {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(())
+        })
+    };
+    let started = std::time::Instant::now();
+    let (a, b, c, d, e) = tokio::join!(hold(), hold(), hold(), hold(), hold());
+    for (i, result) in [a, b, c, d, e].into_iter().enumerate() {
+        result.unwrap_or_else(|err| panic!("call {i}: {err:#}"));
+    }
+    // Two slots, five calls of 300 ms each: three rounds at the least.
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+}

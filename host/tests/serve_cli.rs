@@ -232,6 +232,22 @@ fn sigterm_stops_serve_cleanly() {
     assert!(status.success(), "{status:?}");
 }
 
+/// One SQLite file has no leases: a second `serve` on it is refused, with what to do
+/// instead, while the first runs; once the first has stopped, a new one starts.
+#[test]
+fn a_second_serve_on_one_sqlite_file_is_refused() {
+    let (_rt, sim) = started(10);
+    let data = connected("serve-twice", &sim);
+    schedule(&data, "default", ALL_OFF);
+    let first = serve(&data, free_port());
+    let second = woonox(&data, &["serve", "--bind", &format!("127.0.0.1:{}", free_port())]);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("another `woonox serve` is running on") && stderr.contains("PostgreSQL"), "{stderr}");
+    drop(first);
+    let _third = serve(&data, free_port());
+}
+
 /// Jobs' stored bodies, straight from the state file.
 fn job_bodies(data: &Path) -> Vec<String> {
     let db = rusqlite::Connection::open(data.join("state.sqlite")).unwrap();

@@ -167,7 +167,7 @@ impl Bench<'_> {
 /// The wall time the limits alone force: Fortnox lets 25 calls go at once and 25 more per
 /// 5 s after; WooCommerce `woo_rate` at once and as many more each second after. Both could run side by side, so
 /// the floor is the larger of the two.
-fn floor((fortnox, woo): Calls, woo_rate: u32) -> f64 {
+pub(super) fn floor((fortnox, woo): Calls, woo_rate: u32) -> f64 {
     let fortnox_floor = fortnox.div_ceil(25).saturating_sub(1) as f64 * 5.0;
     let woo_floor = woo.div_ceil(woo_rate.max(1) as usize).saturating_sub(1) as f64;
     fortnox_floor.max(woo_floor)

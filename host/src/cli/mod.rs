@@ -1,6 +1,7 @@
 //! The command line's pieces; `main.rs` declares the commands and dispatches here.
 
 pub mod bench;
+pub mod bench_cluster;
 pub mod check;
 pub mod connect;
 pub mod demo;

@@ -7,9 +7,10 @@ use woonox::connections::connect::{self, FortnoxMode};
 use woonox::connections::connection::{FortnoxAppSecret, Paths, WooKeys};
 use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, WOO_CONSUMER_KEY, WOO_CONSUMER_SECRET};
 
-/// Connects `name` under `paths` to `sim`, pacing WooCommerce at `woo_rate` requests a second.
+/// Connects `name` under `paths` to `sim`, pacing WooCommerce at `woo_rate` requests a
+/// second; other connections and the `[state]` already in the config stay.
 pub async fn connect(paths: &Paths, sim: &Sim, name: &str, woo_rate: u32) -> Result<()> {
-    let mut config = Config::default();
+    let mut config = Config::load(&paths.config_file())?;
     let entry = config.connections.entry(name.to_owned()).or_default();
     entry.fortnox_api = sim.fortnox_url.clone();
     entry.fortnox_auth = sim.fortnox_url.clone();

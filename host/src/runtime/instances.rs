@@ -39,6 +39,9 @@ pub struct Limits {
     /// Instances from wasmtime's pooling allocator (slots kept warm between jobs) rather
     /// than fresh mappings per job. `woonox bench`'s instantiation figures chose the default.
     pub pooling: bool,
+    /// Instances alive at once; a call past them waits for one to end. `serve` makes room
+    /// for each of its connections to run a job at the same time.
+    pub instances: u32,
 }
 
 impl Default for Limits {
@@ -48,6 +51,7 @@ impl Default for Limits {
             sync_deadline: Duration::from_secs(3600),
             memory_bytes: 256 << 20,
             pooling: POOLING_BY_DEFAULT,
+            instances: 64,
         }
     }
 }
@@ -65,6 +69,9 @@ pub struct Runtime {
     /// Present when the component also exports `sync` (the connector world).
     connector: Option<ConnectorPre<HostState>>,
     limits: Limits,
+    /// One permit per instance slot: past the pool's size an instantiation would fail,
+    /// so a call waits for a slot instead.
+    slots: tokio::sync::Semaphore,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -126,10 +133,11 @@ pub fn engine_for(limits: &Limits) -> Result<Engine> {
     config.epoch_interruption(true);
     if limits.pooling {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
-        pool.total_component_instances(64)
-            .total_core_instances(640)
-            .total_memories(128)
-            .total_tables(640)
+        let instances = limits.instances.max(1);
+        pool.total_component_instances(instances)
+            .total_core_instances(instances * 10)
+            .total_memories(instances * 2)
+            .total_tables(instances * 10)
             .max_memory_size(limits.memory_bytes);
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     }
@@ -148,7 +156,8 @@ impl Runtime {
         let connector = ConnectorPre::new(instance_pre).ok();
         let stop_ticker = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), stop_ticker.clone());
-        Ok(Runtime { engine, pre, connector, limits, stop_ticker })
+        let slots = tokio::sync::Semaphore::new(limits.instances.max(1) as usize);
+        Ok(Runtime { engine, pre, connector, limits, slots, stop_ticker })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -188,6 +197,8 @@ impl Runtime {
     where
         F: for<'a> AsyncFnOnce(&'a mut Store<HostState>) -> Result<R>,
     {
+        // Declared before the store, so the slot is given back only once the store is gone.
+        let _slot = self.slots.acquire().await?;
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let state = HostState {
             wasi: WasiCtx::builder().stderr(stderr.clone()).build(),

@@ -73,6 +73,7 @@ pub async fn run(
         true => Some(Arc::new(cluster::Cluster::new(&store, cluster::groups(&config))?)),
         false => None,
     };
+    let _only_serve = only_serve_on(&store)?;
     if cluster.is_none() {
         let requeued = store.requeue_running()?;
         if requeued > 0 {
@@ -80,7 +81,9 @@ pub async fn run(
         }
     }
     tokio::spawn(purge_finished_jobs(store.clone(), options.keep_days, shutdown.clone()));
-    let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?);
+    // Room for every connection's job at once: each worker runs one at a time.
+    let instances = (config.connections.len() as u32).max(Limits::default().instances);
+    let runtime = Arc::new(Runtime::new(source, Some(&paths.cache_dir()), Limits { instances, ..Default::default() })?);
     let metrics = Arc::new(metrics::Metrics::default());
     let mut connections = BTreeMap::new();
     let windows = FortnoxWindows::default();
@@ -125,6 +128,25 @@ pub async fn run(
     limits::serve(listener, router(shared, &limits), &limits, shutdown.clone()).await;
     tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await?;
     Ok(())
+}
+
+/// An embedded state has no leases, so a second `serve` on it would work every connection
+/// twice at once: the first holds a lock beside the state file for as long as it runs.
+fn only_serve_on(store: &Store) -> Result<Option<std::fs::File>> {
+    let Some(state) = store.embedded_file() else { return Ok(None) };
+    let path = state.with_extension("serve-lock");
+    let mut options = std::fs::OpenOptions::new();
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.create(true).truncate(false).write(true).open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `woonox serve` is running on {}: stop it first, or share the work between processes \
+             through a PostgreSQL state (see the README, \"Several processes on one PostgreSQL\")",
+            state.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+    }
 }
 
 /// Forgets finished jobs past their time, now and every hour, so the state does not grow

@@ -7,28 +7,52 @@ use super::sql::{Dialect, Row, Tx, Val, numbered_for_postgres};
 use anyhow::{Context, Result, bail};
 use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 /// Any number that no other program's advisory lock is likely to use.
 const MIGRATION_LOCK: i64 = 0x776f_6f6e_6f78;
 
+/// Connections a process may keep open. Each connection's worker runs on a thread of its
+/// own, and with one client every worker's state calls would queue behind the others'. A
+/// slot is opened only when every opened one is busy.
+const POOL: usize = 8;
+
 pub struct Postgres {
     url: String,
-    /// Always `Some` but while being replaced or dropped.
-    client: Mutex<Option<postgres::Client>>,
+    /// Hand-written rather than r2d2's: a client must be opened, checked and dropped off
+    /// tokio's runtime (see `off_runtime`), which r2d2's checkout test and drops are not.
+    /// `None` until first needed, and while being replaced or dropped.
+    clients: Vec<Mutex<Option<postgres::Client>>>,
+    next: AtomicUsize,
 }
 
 impl Postgres {
     pub fn connect(url: &str) -> Result<Postgres> {
         let mut client = connect(url)?;
         off_runtime(|| migrate(&mut client))?;
-        Ok(Postgres { url: url.to_owned(), client: Mutex::new(Some(client)) })
+        let mut clients: Vec<_> = (0..POOL).map(|_| Mutex::new(None)).collect();
+        clients[0] = Mutex::new(Some(client));
+        Ok(Postgres { url: url.to_owned(), clients, next: AtomicUsize::new(0) })
+    }
+
+    /// The first free slot, else (every one busy) a turn at one of them.
+    fn slot(&self) -> MutexGuard<'_, Option<postgres::Client>> {
+        for slot in &self.clients {
+            match slot.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        self.clients[turn].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` in one transaction. A connection the server closed (a restart, a failover)
     /// is opened again first, so one lost connection is not every later call's error.
     pub fn transaction<R: Send>(&self, f: impl FnOnce(&mut dyn Tx) -> Result<R> + Send) -> Result<R> {
-        let mut guard = self.client.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.slot();
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
             let old = guard.take();
             off_runtime(move || drop(old));
@@ -58,8 +82,12 @@ impl Postgres {
 /// off tokio's.
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let client = self.client.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        off_runtime(move || drop(client));
+        let clients: Vec<_> = self
+            .clients
+            .iter_mut()
+            .map(|c| c.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take())
+            .collect();
+        off_runtime(move || drop(clients));
     }
 }
 

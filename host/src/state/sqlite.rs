@@ -35,6 +35,11 @@ impl Sqlite {
         Ok(Sqlite { conn: Mutex::new(conn) })
     }
 
+    /// The file, or `None` in memory.
+    pub fn file(&self) -> Option<std::path::PathBuf> {
+        self.conn().path().filter(|p| !p.is_empty()).map(std::path::PathBuf::from)
+    }
+
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

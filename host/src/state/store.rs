@@ -71,6 +71,14 @@ impl Store {
         }
     }
 
+    /// The embedded state's file; `None` for a shared or in-memory state.
+    pub fn embedded_file(&self) -> Option<std::path::PathBuf> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.file(),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     pub fn namespace(&self, name: &str) -> Namespace<'_> {
         Namespace { store: self, name: name.to_owned(), fence: None }
     }
