@@ -1,10 +1,11 @@
 //! Three `woonox serve` processes on one PostgreSQL state, 30 connections to 30 stand-in
 //! pairs, webhook deliveries sent round-robin to all three while polls run. One process is
 //! SIGKILLed mid-run, another SIGSTOPped past its lease and resumed. Afterwards every order
-//! is in Fortnox exactly once, no connection was ever worked by two processes at once (the
-//! stand-ins log who wrote, under which epoch), the Fortnox token chains never broke
-//! (tokens live 3 s, so every process refreshes; a reused refresh token is refused), and the
-//! killed process's connections were taken over within a lease period and a round.
+//! is in Fortnox exactly once and every refund credited once, no connection was ever worked
+//! by two processes at once (the stand-ins log who wrote, under which epoch), the Fortnox
+//! token chains never broke (tokens live 3 s, so every process refreshes; a reused refresh
+//! token is refused), and the killed process's connections were taken over within a lease
+//! period.
 
 mod common;
 
@@ -22,6 +23,10 @@ const CONNECTIONS: usize = 30;
 const LEASE_SECS: u64 = 3;
 /// Orders per connection announced by a webhook delivery.
 const DELIVERED: usize = 40;
+/// Seeded refunds per connection, each of one unit of an order's first line.
+const REFUNDS: usize = 4;
+/// Invoices, booked, so each refund becomes a credit invoice (an order cannot be credited).
+const SETTINGS: &str = "[order]\ndocument = \"invoice\"\n\n[flows]\nbookkeep = true\n";
 /// 32 bytes of 9, in base64: the key every host of this cluster shares.
 const KEY: &str = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
 
@@ -33,7 +38,7 @@ struct Cluster {
 impl Cluster {
     fn command(&self, data: &Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_woonox"));
-        cmd.arg("--data-dir").arg(data);
+        cmd.arg("--data-dir").arg(data).arg("--settings").arg(data.join("settings.toml"));
         cmd.env("WOONOX_STATE", &self.state)
             .env("WOONOX_SECRET_KEY", KEY)
             .env("WOONOX_LEASE_SECS", LEASE_SECS.to_string())
@@ -92,7 +97,19 @@ fn eligible(sim: &Sim) -> Vec<Value> {
 fn documents_for(sim: &Sim, order_id: u64) -> usize {
     let reference = format!("woonox:woo:{order_id}");
     let fortnox = sim.fortnox.lock().unwrap();
-    fortnox.documents.orders.values().filter(|o| o["ExternalInvoiceReference1"] == reference.as_str()).count()
+    let invoices = fortnox.documents.invoices.values();
+    invoices.filter(|i| i["ExternalInvoiceReference1"] == reference.as_str() && i["Credit"] != true).count()
+}
+
+fn refunds(sim: &Sim) -> Vec<u64> {
+    let woo = sim.woo.lock().unwrap();
+    woo.writes.refunds.values().flatten().filter_map(|r| r["id"].as_u64()).collect()
+}
+
+fn credits_for(sim: &Sim, refund_id: u64) -> usize {
+    let reference = format!("woonox:woo:refund:{refund_id}");
+    let fortnox = sim.fortnox.lock().unwrap();
+    fortnox.documents.invoices.values().filter(|i| i["ExternalInvoiceReference2"] == reference.as_str()).count()
 }
 
 fn webhook_secret(state: &str, connection: &str) -> String {
@@ -163,7 +180,13 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let sims: Vec<Sim> = (0..CONNECTIONS)
         .map(|i| {
-            let config = SimConfig { seed: i as u64 + 1, articles: 30, orders: Some(200), ..Default::default() };
+            let config = SimConfig {
+                seed: i as u64 + 1,
+                articles: 30,
+                orders: Some(200),
+                refunds: REFUNDS,
+                ..Default::default()
+            };
             let sim = rt.block_on(Sim::start(config)).unwrap();
             // Access tokens that woonox renews 3 s after it gets them.
             sim.fortnox.lock().unwrap().access_ttl = Duration::from_secs(303);
@@ -177,7 +200,10 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     // The connections file names the state and the key, so `connect_fortnox_as` (which
     // sets no environment) finds them too.
-    std::fs::create_dir_all(&cluster.data[0]).unwrap();
+    for data in &cluster.data {
+        std::fs::create_dir_all(data).unwrap();
+        std::fs::write(data.join("settings.toml"), SETTINGS).unwrap();
+    }
     let key_file = cluster.data[0].join("secret.key");
     std::fs::write(&key_file, KEY).unwrap();
     std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -188,8 +214,9 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
     }
     let mut text = std::fs::read_to_string(cluster.data[0].join("woonox.toml")).unwrap();
     for i in 0..CONNECTIONS {
-        let off = "products = \"off\"\nstock = \"off\"\ncustomers = \"off\"\nrefunds = \"off\"\ninvoices = \"off\"\ncredit-notes = \"off\"";
-        text.push_str(&format!("\n[connections.c{i}.schedule]\norders = \"4s\"\n{off}\n"));
+        let off =
+            "products = \"off\"\nstock = \"off\"\ncustomers = \"off\"\ninvoices = \"off\"\ncredit-notes = \"off\"";
+        text.push_str(&format!("\n[connections.c{i}.schedule]\norders = \"4s\"\nrefunds = \"4s\"\n{off}\n"));
     }
     for data in &cluster.data {
         std::fs::create_dir_all(data).unwrap();
@@ -228,7 +255,7 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
         move || send_all(deliveries, bases, sent)
     });
     let total: usize = sims.iter().map(|s| eligible(s).len()).sum();
-    let done = || sims.iter().map(|s| s.fortnox.lock().unwrap().documents.orders.len()).sum::<usize>();
+    let done = || sims.iter().map(|s| s.fortnox.lock().unwrap().documents.invoices.len()).sum::<usize>();
     wait_until("a third of the deliveries and the first documents", 120, || {
         sent.load(Ordering::SeqCst) >= count / 3 && done() > 0
     });
@@ -253,6 +280,8 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
     wait_until("the resumed process given its share again", 60, || cluster.held_by(stalled) >= 8);
     sender.join().unwrap();
 
+    // Each order's invoice, and a credit invoice for each refund.
+    let total = total + sims.iter().map(|s| refunds(s).len()).sum::<usize>();
     let deadline = Instant::now() + Duration::from_secs(240);
     while done() < total {
         if Instant::now() > deadline {
@@ -260,7 +289,7 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
                 &cluster.state,
                 "SELECT connection || ' ' || state || ' ' || attempts || ' ' || coalesce(last_error, '') FROM jobs WHERE state <> 'done'",
             );
-            panic!("{} of {total} orders in Fortnox; jobs not done: {jobs:?}", done());
+            panic!("{} of {total} invoices and credits in Fortnox; jobs not done: {jobs:?}", done());
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -269,13 +298,19 @@ fn three_processes_share_thirty_connections_through_a_kill_and_a_stall() {
         for order in eligible(sim) {
             assert_eq!(documents_for(sim, order["id"].as_u64().unwrap()), 1, "c{i}: order {}", order["id"]);
         }
+        let refunds = refunds(sim);
+        assert_eq!(refunds.len(), REFUNDS, "c{i}: the seeded refunds");
+        for refund in refunds {
+            assert_eq!(credits_for(sim, refund), 1, "c{i}: refund {refund}");
+        }
         assert_worked_by_one_at_a_time(sim, &format!("c{i}"));
         let refused = sim.log.entries().iter().filter(|e| e.path == "/oauth-v1/token" && e.status != 200).count();
         assert_eq!(refused, 0, "c{i}: a refresh was refused (the token chain broke)");
         assert!(sim.fortnox.lock().unwrap().refreshes > 0, "c{i}: tokens were never refreshed");
     }
-    // A lease runs LEASE_SECS past its last renewal; the others look every LEASE_SECS / 3.
-    let bound = Duration::from_secs_f64(LEASE_SECS as f64 * 4.0 / 3.0 + 1.5);
+    // A lease runs LEASE_SECS past its last renewal, and the others look again just after
+    // it ends; a second for this test's polling and the takeover's own transactions.
+    let bound = Duration::from_secs_f64(LEASE_SECS as f64 + 1.0);
     assert!(takeover <= bound, "the killed process's {held_when_killed} leases were taken over after {takeover:?}");
     let stalled_calls: usize = sims
         .iter()

@@ -64,13 +64,19 @@ impl Cluster {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         while !*shutdown.borrow() {
             let this = self.clone();
-            match tokio::task::spawn_blocking(move || this.round()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!("cannot keep the leases: {e:#}"),
-                Err(e) => tracing::warn!("the lease round stopped: {e}"),
-            }
+            let next = match tokio::task::spawn_blocking(move || this.round().and_then(|()| this.next_round())).await {
+                Ok(Ok(next)) => next,
+                Ok(Err(e)) => {
+                    tracing::warn!("cannot keep the leases: {e:#}");
+                    self.ttl / 3
+                }
+                Err(e) => {
+                    tracing::warn!("the lease round stopped: {e}");
+                    self.ttl / 3
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(self.ttl / 3) => {}
+                _ = tokio::time::sleep(next) => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -99,6 +105,20 @@ impl Cluster {
             }
         }
         self.hand_back(held, share)
+    }
+
+    /// When to look again: a third of the lease from now, or just after another process's
+    /// lease on one of these groups runs out, if sooner. A dead process's connections are
+    /// then taken over as its lease ends, not up to a third of a lease later. Only leases
+    /// still running count: one that ran out with no taker would wake this process at once
+    /// and forever.
+    fn next_round(&self) -> Result<Duration> {
+        let now = crate::state::leases::now_ms();
+        let mine = |group: &str| self.groups.contains_key(group);
+        let soonest = self.store.leases()?.into_iter().filter(|l| l.holder != self.me && mine(&l.group));
+        let soonest = soonest.map(|l| l.expires_at_ms - now).filter(|ms| *ms > 0).min();
+        let after_expiry = soonest.map(|ms| Duration::from_millis(ms as u64 + 20));
+        Ok(after_expiry.map_or(self.ttl / 3, |d| d.min(self.ttl / 3)).max(Duration::from_millis(50)))
     }
 
     /// Hands back leases beyond `share`: idle ones first; busy ones too once the surplus has

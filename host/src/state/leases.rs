@@ -12,7 +12,7 @@ use crate::vals;
 use anyhow::{Result, bail};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
