@@ -92,14 +92,14 @@ impl State {
         self.next_id
     }
 
+    /// The orders woonox sends to Fortnox: those paid for (processing or completed).
+    pub fn paid_orders(&self) -> impl Iterator<Item = &Value> {
+        self.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed")
+    }
+
     /// Partial refunds made in the store: one unit of the first line of every few paid orders.
     fn seed_refunds(&mut self, count: usize) {
-        let paid: Vec<u64> = self
-            .orders
-            .iter()
-            .filter(|o| o["status"] == "processing" || o["status"] == "completed")
-            .filter_map(|o| o["id"].as_u64())
-            .collect();
+        let paid: Vec<u64> = self.paid_orders().filter_map(|o| o["id"].as_u64()).collect();
         for id in paid.iter().step_by(5).take(count) {
             let order = self.orders.iter().find(|o| o["id"] == *id).cloned().unwrap_or_default();
             let line = &order["line_items"][0];

@@ -139,7 +139,7 @@ impl Bench<'_> {
     async fn orders(&self) -> Result<Row> {
         let eligible: Vec<Value> = {
             let woo = self.sim.woo.lock().unwrap_or_else(|p| p.into_inner());
-            woo.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed").cloned().collect()
+            woo.paid_orders().cloned().collect()
         };
         let buyers: BTreeSet<&str> = eligible.iter().filter_map(|o| o["billing"]["email"].as_str()).collect();
         let currencies: BTreeSet<&str> =

@@ -248,7 +248,7 @@ async fn wait(what: &str, limit: Duration, mut done: impl FnMut() -> Result<bool
 
 fn eligible(sim: &Sim) -> usize {
     let woo = sim.woo.lock().unwrap_or_else(|p| p.into_inner());
-    woo.orders.iter().filter(|o| o["status"] == "processing" || o["status"] == "completed").count()
+    woo.paid_orders().count()
 }
 
 fn documents(sim: &Sim) -> usize {
