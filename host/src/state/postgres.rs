@@ -118,8 +118,15 @@ pub async fn dedicated(url: &str) -> Result<tokio_postgres::Client> {
     Ok(client)
 }
 
+/// Each connection names its process (`woonox:<pid>` in `pg_stat_activity`), unless the URL
+/// names one, so an operator can tell which process holds a lock.
 fn parse(url: &str) -> Result<tokio_postgres::Config> {
-    url.parse().context("the state URL is not a PostgreSQL URL (postgres://user@host/database)")
+    let mut config: tokio_postgres::Config =
+        url.parse().context("the state URL is not a PostgreSQL URL (postgres://user@host/database)")?;
+    if config.get_application_name().is_none() {
+        config.application_name(format!("woonox:{}", std::process::id()));
+    }
+    Ok(config)
 }
 
 fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
