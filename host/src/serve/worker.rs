@@ -12,6 +12,7 @@ use crate::runtime::wit_settings::to_wit;
 use crate::state::leases::Fence;
 use crate::state::queue::{Job, Run, Work, now};
 use crate::state::store::Store;
+use crate::wire::http_hooks::LEASE_LOST;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -165,6 +166,7 @@ impl Worker {
         self.metrics.job(&self.name, &flow, super::metrics::Outcome::of(&result), seconds);
         let recorded = match &result {
             Ok(_) => self.store.finish(job.id, fence),
+            Err(why) if why.contains(LEASE_LOST) => self.store.put_back(&job, fence),
             Err(why) => self.store.fail(&job, why, backoff(job.attempts), fence),
         };
         let entries = result.as_ref().map(|r| crate::state::activity::entries(&flow, r, started.0)).unwrap_or_default();

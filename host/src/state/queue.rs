@@ -166,6 +166,19 @@ impl Store {
         Ok(())
     }
 
+    /// Back to the queue at once, the attempt not counted: the job stopped because this
+    /// process's lease lapsed (a late renewal on a starved machine, a pause), not for anything
+    /// of its own, so it must neither wait out a backoff nor move towards the dead letters.
+    pub fn put_back(&self, job: &Job, fence: Option<&Fence>) -> Result<()> {
+        self.fenced(fence, |tx| {
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_after = ?2 WHERE id = ?1",
+                vals![job.id, now()],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Jobs a killed process left running go back to the queue (they run at least once).
     pub fn requeue_running(&self) -> Result<usize> {
         let back =
@@ -309,6 +322,19 @@ mod tests {
             assert_eq!(store.purge_finished(3600).unwrap(), 0, "a job finished just now is kept");
             assert_eq!(store.purge_finished(-1).unwrap(), 1, "past its time it goes");
             assert_eq!(store.dead("shop").unwrap().len(), 1, "dead letters stay until retried");
+        });
+    }
+
+    #[test]
+    fn a_job_cut_off_by_a_lapsed_lease_runs_again_at_once_without_using_an_attempt() {
+        each_backend(|store| {
+            store.enqueue_flow("shop", "orders").unwrap();
+            for _ in 0..MAX_ATTEMPTS + 2 {
+                let job = store.claim("shop", None).unwrap().expect("due at once, never dead");
+                assert_eq!(job.attempts, 1, "the attempt is not counted");
+                store.put_back(&job, None).unwrap();
+            }
+            assert!(store.dead("shop").unwrap().is_empty());
         });
     }
 

@@ -118,7 +118,8 @@ fn capped(options: Option<RequestOptions>) -> RequestOptions {
     }
 }
 
-const LEASE_LOST: &str = "this process no longer holds the connection's lease (it stalled or lost the state); another process goes on with the job";
+/// Why a job's call was refused: the job did nothing wrong and goes back to the queue.
+pub const LEASE_LOST: &str = "this process no longer holds the connection's lease (it stalled or lost the state); another process goes on with the job";
 
 /// Which process, under which epoch, made a call: for the operator's logs (and the stand-ins'
 /// check that no connection is ever worked by two processes at once).
