@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -280,7 +281,7 @@ pub(crate) type Param<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// An authenticated, paged list: `per_page` 1..=100, `X-WP-Total(Pages)`, and a `Link`
 /// header that repeats the request's query.
 pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Param<'_>) -> Vec<Value>) -> Response {
-    list_shown(ctx, request, select, |_, item| item.clone())
+    list_shown(ctx, request, |s, param| select(s, param).into_iter().map(Cow::Owned).collect(), |_, item| item.clone())
 }
 
 /// A paged list whose items `select` picks as stored and `show` turns into answers, for
@@ -288,7 +289,8 @@ pub(crate) fn list(ctx: &Ctx, request: &Request, select: impl FnOnce(&State, Par
 pub(crate) fn list_shown(
     ctx: &Ctx,
     request: &Request,
-    select: impl FnOnce(&State, Param<'_>) -> Vec<Value>,
+    // Borrowed where it can be: only the page asked for is copied, not every match.
+    select: impl for<'a> FnOnce(&'a State, Param<'_>) -> Vec<Cow<'a, Value>>,
     show: impl Fn(&State, &Value) -> Value,
 ) -> Response {
     if let Err(r) = authenticate(ctx, request) {
@@ -317,7 +319,7 @@ pub(crate) fn list_shown(
         .iter()
         .skip(((page.max(1) - 1) * per_page) as usize)
         .take(per_page as usize)
-        .map(|item| show(&state, item))
+        .map(|item| show(&state, item.as_ref()))
         .collect();
     drop(state);
     let mut response = Json(items).into_response();

@@ -10,6 +10,7 @@ use axum::extract::{Request, State as Axum};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 const ADDRESS: [&str; 10] =
     ["first_name", "last_name", "company", "address_1", "address_2", "city", "postcode", "country", "state", "phone"];
@@ -100,7 +101,7 @@ pub(crate) async fn list_customers(Axum(ctx): Axum<Ctx>, request: Request) -> Re
                 .filter(|c| role == "all" || c["role"] == role.as_str())
                 .collect();
             found.sort_by_key(|c| c["username"].as_str().unwrap_or("").to_owned());
-            found.into_iter().cloned().collect()
+            found.into_iter().map(Cow::Borrowed).collect()
         },
         |_, c| view(c, &home),
     )

@@ -11,6 +11,7 @@ use axum::extract::{Path, Request, State as Axum};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 
 fn home(ctx: &Ctx) -> String {
     crate::lock(&ctx.home_url).clone()
@@ -69,7 +70,7 @@ pub(crate) async fn list_orders(Axum(ctx): Axum<Ctx>, request: Request) -> Respo
             if param("order").as_deref() != Some("asc") {
                 orders.reverse();
             }
-            orders.into_iter().cloned().collect()
+            orders.into_iter().map(Cow::Borrowed).collect()
         },
         |_, o| view::order(o, &home),
     )

@@ -12,6 +12,8 @@ use axum::extract::{Path, Request, State as Axum};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 /// Fields a client may not write: WooCommerce computes or owns them.
 const PRODUCT_READ_ONLY: [&str; 5] = ["id", "price", "date_created", "date_modified", "permalink"];
@@ -72,21 +74,50 @@ fn merge(product: &mut Value, body: &Value) {
     }
 }
 
+/// See [`State::index`].
+#[derive(Default)]
+struct Index {
+    /// The products and variations with each SKU (one, but for data a test planted).
+    owners: HashMap<String, Vec<u64>>,
+    places: HashMap<u64, usize>,
+}
+
+impl Index {
+    /// The product or variation that owns `sku`, other than `except` (SKUs are unique
+    /// across both).
+    fn owner(&self, sku: &str, except: Option<u64>) -> Option<u64> {
+        let owners = self.owners.get(sku).filter(|_| !sku.is_empty())?;
+        owners.iter().copied().find(|owner| Some(*owner) != except)
+    }
+}
+
 impl State {
-    /// The product that owns `sku`, products and variations alike (SKUs are unique across both).
-    pub(crate) fn owner_of(&self, sku: &str, except: Option<u64>) -> Option<u64> {
-        self.products
-            .iter()
-            .find(|p| p["sku"] == sku && Some(p["id"].as_u64().unwrap_or(0)) != except)
-            .and_then(|p| p["id"].as_u64())
+    pub(crate) fn create_product(&mut self, body: &Value) -> Result<Value, WooRefusal> {
+        self.create_indexed(body, &mut self.index())
     }
 
-    pub(crate) fn create_product(&mut self, body: &Value) -> Result<Value, WooRefusal> {
+    pub(crate) fn update_product(&mut self, id: u64, body: &Value) -> Result<Value, WooRefusal> {
+        self.update_indexed(id, body, &mut self.index())
+    }
+
+    /// Each SKU's owner and each id's place, in one pass: a batch of 100 then costs one
+    /// pass over the store, not a hundred (a real store indexes both).
+    fn index(&self) -> Index {
+        let mut index = Index::default();
+        for (at, p) in self.products.iter().enumerate() {
+            let id = p["id"].as_u64().unwrap_or(0);
+            if let Some(sku) = p["sku"].as_str().filter(|s| !s.is_empty()) {
+                index.owners.entry(sku.to_owned()).or_default().push(id);
+            }
+            index.places.insert(id, at);
+        }
+        index
+    }
+
+    fn create_indexed(&mut self, body: &Value, index: &mut Index) -> Result<Value, WooRefusal> {
         check_stock(body)?;
         let sku = body["sku"].as_str().unwrap_or("").to_owned();
-        if !sku.is_empty()
-            && let Some(owner) = self.owner_of(&sku, None)
-        {
+        if let Some(owner) = index.owner(&sku, None) {
             return Err(duplicate_sku(&sku, owner));
         }
         let mut product = json!({ "type": "simple", "parent_id": 0, "status": "publish", "manage_stock": false,
@@ -95,23 +126,37 @@ impl State {
         if product["manage_stock"] != true {
             product["stock_quantity"] = Value::Null;
         }
-        product["id"] = json!(self.fresh_id());
+        let id = self.fresh_id();
+        product["id"] = json!(id);
+        index.places.insert(id, self.products.len());
+        if !sku.is_empty() {
+            index.owners.entry(sku).or_default().push(id);
+        }
         self.products.push(product.clone());
         Ok(product)
     }
 
-    pub(crate) fn update_product(&mut self, id: u64, body: &Value) -> Result<Value, WooRefusal> {
+    fn update_indexed(&mut self, id: u64, body: &Value, index: &mut Index) -> Result<Value, WooRefusal> {
         check_stock(body)?;
-        if let Some(sku) = body["sku"].as_str().filter(|s| !s.is_empty())
-            && let Some(owner) = self.owner_of(sku, Some(id))
+        let new_sku = body["sku"].as_str().filter(|s| !s.is_empty());
+        if let Some(sku) = new_sku
+            && let Some(owner) = index.owner(sku, Some(id))
         {
             return Err(duplicate_sku(sku, owner));
         }
-        let product = self.products.iter_mut().find(|p| p["id"] == id).ok_or_else(|| invalid_id(400))?;
+        let at = *index.places.get(&id).ok_or_else(|| invalid_id(400))?;
+        let product = &mut self.products[at];
+        let old_sku = product["sku"].as_str().unwrap_or("").to_owned();
         merge(product, body);
         // Stock is only taken while stock is managed, silently (as WooCommerce does).
         if product["manage_stock"] != true {
             product["stock_quantity"] = Value::Null;
+        }
+        if let Some(sku) = new_sku {
+            if let Some(owners) = index.owners.get_mut(&old_sku) {
+                owners.retain(|owner| *owner != id);
+            }
+            index.owners.entry(sku.to_owned()).or_default().push(id);
         }
         Ok(product.clone())
     }
@@ -174,25 +219,26 @@ pub(crate) async fn list_products(Axum(ctx): Axum<Ctx>, request: Request) -> Res
 }
 
 /// The products a list asks for, as stored, in the store's order.
-fn select_products(s: &State, param: crate::woo::Param<'_>) -> Vec<Value> {
-    let skus: Option<Vec<String>> = param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+fn select_products<'a>(s: &'a State, param: crate::woo::Param<'_>) -> Vec<Cow<'a, Value>> {
+    // A set, so a search for 100 SKUs is one pass over the store (a real store indexes SKUs).
+    let skus: Option<HashSet<String>> =
+        param("sku").map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
     let kind = param("type");
     let search = param("search").map(|t| t.to_lowercase());
     // `include`: only these ids (a comma list).
     let include: Option<Vec<u64>> =
         param("include").map(|v| v.split(',').filter_map(|i| i.trim().parse().ok()).collect());
-    let mut found: Vec<Value> = s
+    let mut found: Vec<&Value> = s
         .products
         .iter()
         .filter(|p| match &skus {
             // An exact SKU search also finds variations.
-            Some(list) => list.iter().any(|sku| !sku.is_empty() && p["sku"] == sku.as_str()),
+            Some(set) => p["sku"].as_str().is_some_and(|sku| set.contains(sku)),
             None => p["type"] != "variation",
         })
         .filter(|p| kind.as_ref().is_none_or(|k| p["type"] == k.as_str()))
         .filter(|p| include.as_ref().is_none_or(|ids| p["id"].as_u64().is_some_and(|id| ids.contains(&id))))
         .filter(|p| search.as_ref().is_none_or(|t| p["name"].as_str().unwrap_or("").to_lowercase().contains(t)))
-        .cloned()
         .collect();
     // By date (here: as made) unless `orderby=id`; newest first unless `order=asc`.
     if param("orderby").as_deref() == Some("id") {
@@ -201,7 +247,7 @@ fn select_products(s: &State, param: crate::woo::Param<'_>) -> Vec<Value> {
     if param("order").as_deref() != Some("asc") {
         found.reverse();
     }
-    found
+    found.into_iter().map(Cow::Borrowed).collect()
 }
 
 pub(crate) async fn get_product(Axum(ctx): Axum<Ctx>, Path(id): Path<u64>, request: Request) -> Response {
@@ -234,13 +280,15 @@ pub(crate) async fn update_product(Axum(ctx): Axum<Ctx>, Path(id): Path<u64>, re
 
 pub(crate) async fn list_variations(Axum(ctx): Axum<Ctx>, Path(parent): Path<u64>, request: Request) -> Response {
     let home = home(&ctx);
-    let select = |s: &State, _: crate::woo::Param<'_>| {
-        let mut found: Vec<Value> =
-            s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent).cloned().collect();
-        found.reverse();
-        found
-    };
-    list_shown(&ctx, &request, select, |s, p| s.variation_view(p, &home, false))
+    list_shown(
+        &ctx,
+        &request,
+        |s, _| {
+            let found = s.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == parent);
+            found.rev().map(Cow::Borrowed).collect()
+        },
+        |s, p| s.variation_view(p, &home, false),
+    )
 }
 
 fn as_variation(body: &Value, parent: u64) -> Value {
@@ -332,12 +380,13 @@ fn batch(s: &mut State, body: &Value, parent: Option<u64>, home: &str) -> Result
         Err(e) => item_error(id, e),
     };
     let mut answer = serde_json::Map::new();
+    let mut index = s.index();
     if body.get("create").is_some() {
         let items = create
             .iter()
             .map(|p| {
                 let body = parent.map_or_else(|| p.clone(), |parent| as_variation(p, parent));
-                let r = s.create_product(&body);
+                let r = s.create_indexed(&body, &mut index);
                 show(s, r, 0)
             })
             .collect();
@@ -348,7 +397,7 @@ fn batch(s: &mut State, body: &Value, parent: Option<u64>, home: &str) -> Result
             .iter()
             .map(|p| {
                 let id = p["id"].as_u64().unwrap_or(0);
-                let r = s.update_product(id, p);
+                let r = s.update_indexed(id, p, &mut index);
                 show(s, r, id)
             })
             .collect();
