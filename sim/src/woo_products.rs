@@ -109,7 +109,8 @@ impl State {
             if let Some(sku) = p["sku"].as_str().filter(|s| !s.is_empty()) {
                 index.owners.entry(sku.to_owned()).or_default().push(id);
             }
-            index.places.insert(id, at);
+            // The first of a duplicated id, as a scan finds it (a large seeded catalog has some).
+            index.places.entry(id).or_insert(at);
         }
         index
     }
