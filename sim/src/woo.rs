@@ -115,7 +115,11 @@ impl State {
 }
 
 /// Every twentieth unpublished article is the one variation of a variable product.
+/// Parents and variations sit above every simple product's id (at 20 000 and 30 000 up to
+/// 10 000 articles), so no two posts share an id however large the catalog.
 fn variations(catalog: &[Item]) -> Vec<Value> {
+    let parents = (100 + catalog.len()).max(20_000);
+    let children = parents + catalog.len().max(10_000);
     catalog
         .iter()
         .enumerate()
@@ -123,10 +127,10 @@ fn variations(catalog: &[Item]) -> Vec<Value> {
         .flat_map(|(i, item)| {
             let class = crate::woo_taxes::class_of_rate(item.vat as u32);
             [
-                json!({ "id": 20_000 + i, "type": "variable", "parent_id": 0, "name": crate::woo_text::stored_name(&format!("{} (varianter)", item.description)),
+                json!({ "id": parents + i, "type": "variable", "parent_id": 0, "name": crate::woo_text::stored_name(&format!("{} (varianter)", item.description)),
                         "sku": "", "status": "publish", "tax_class": class }),
                 // A variation at the standard rate follows its parent ("parent"); others carry their own class.
-                json!({ "id": 30_000 + i, "type": "variation", "parent_id": 20_000 + i, "sku": item.sku,
+                json!({ "id": children + i, "type": "variation", "parent_id": parents + i, "sku": item.sku,
                         "regular_price": "", "manage_stock": false, "stock_quantity": null, "status": "publish",
                         "tax_class": if class.is_empty() { "parent" } else { class } }),
             ]
