@@ -582,11 +582,18 @@ async fn list_invoices(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    let since = match q.get("lastmodified").map(|v| lastmodified(v)) {
+        Some(None) => return error(StatusCode::BAD_REQUEST, 2000588, "Ogiltigt datum för lastmodified"),
+        since => since.flatten(),
+    };
     listed(&state, &headers, &q, "Invoices", |s| {
+        let docs = &s.documents;
+        let changed = |n: &u64| since.as_ref().is_none_or(|t| docs.invoice_modified.get(n).is_some_and(|m| m >= t));
         // List items carry the spec's InvoiceListItem fields only: no Credit, no rows.
-        s.documents
-            .invoices
-            .values()
+        docs.invoices
+            .iter()
+            .filter(|(n, _)| changed(n))
+            .map(|(_, i)| i)
             .filter(|i| matches(i, "ExternalInvoiceReference1", q.get("externalinvoicereference1")))
             .filter(|i| matches(i, "ExternalInvoiceReference2", q.get("externalinvoicereference2")))
             .filter(|i| q.get("credit").is_none_or(|c| (c == "true") == (i["Credit"] == true)))

@@ -35,6 +35,9 @@ pub struct Documents {
     pub customers: BTreeMap<u64, Value>,
     pub orders: BTreeMap<u64, Value>,
     pub invoices: BTreeMap<u64, Value>,
+    /// When each invoice last changed, "YYYY-MM-DD HH:MM:SS" (Fortnox's `lastmodified`; a
+    /// payment counts, unverified: see ASSUMPTIONS.md).
+    pub invoice_modified: BTreeMap<u64, String>,
     pub payments: Vec<Value>,
     next_customer: u64,
     next_order: u64,

@@ -43,7 +43,22 @@ impl Documents {
         }
         invoice.insert("FinalPayDate".into(), json!(""));
         self.invoices.insert(number, Value::Object(invoice.clone()));
+        self.touch_invoice(number);
         Value::Object(invoice)
+    }
+
+    /// Moves every invoice's change stamp `by` into the past, as if made that long ago.
+    pub fn backdate_invoices(&mut self, by: chrono::Duration) {
+        for stamp in self.invoice_modified.values_mut() {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S") {
+                *stamp = (t - by).format("%Y-%m-%d %H:%M:%S").to_string();
+            }
+        }
+    }
+
+    /// Stamps an invoice as changed now.
+    pub fn touch_invoice(&mut self, number: u64) {
+        self.invoice_modified.insert(number, chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string());
     }
 
     pub fn create_invoice(&mut self, body: &Value, articles: &BTreeMap<String, Value>) -> Result<Value, Refusal> {
@@ -122,6 +137,7 @@ impl Documents {
     }
 
     fn set(&mut self, number: u64, key: &str, value: Value) -> Result<Value, Refusal> {
+        self.touch_invoice(number);
         let invoice = self.invoices.get_mut(&number).expect("checked by the caller");
         invoice[key] = value;
         Ok(json!({ "Invoice": invoice }))
@@ -186,6 +202,7 @@ impl Documents {
         }
         merged.insert("Balance".into(), merged["Total"].clone());
         self.invoices.insert(number, Value::Object(merged.clone()));
+        self.touch_invoice(number);
         Ok(json!({ "Invoice": merged }))
     }
 
@@ -225,6 +242,7 @@ impl Documents {
         if left == 0.0 {
             invoice["FinalPayDate"] = json!(date);
         }
+        self.touch_invoice(number);
         let mut payment = p.clone();
         payment.insert("Number".into(), json!(self.payments.len() + 1));
         self.payments.push(Value::Object(payment.clone()));

@@ -404,3 +404,28 @@ fn lastmodified_finds_only_what_changed() {
     assert_eq!(numbers, ["SIM-00007"]);
     assert_eq!(r.fortnox_get("/3/articles?lastmodified=yesterday", &t).0, 400);
 }
+
+#[test]
+fn invoices_lastmodified_finds_the_ones_changed_since_a_payment_included() {
+    let r = start(3);
+    let (t, order) = r.ordered();
+    let (_, o) = r.fortnox_put(&format!("/3/orders/{order}/createinvoice"), &t, None);
+    let invoice = o["Order"]["InvoiceReference"].as_str().unwrap().to_owned();
+    let listed = |since: &str| {
+        let (status, list) = r.fortnox_get(&format!("/3/invoices?lastmodified={since}"), &t);
+        assert_eq!(status, 200, "{list}");
+        let numbers = list["Invoices"].as_array().unwrap().iter();
+        numbers.map(|i| i["DocumentNumber"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let minutes_ago =
+        |m: i64| (chrono::Utc::now() - chrono::Duration::minutes(m)).format("%Y-%m-%d%%20%H:%M:%S").to_string();
+    assert_eq!(listed(&minutes_ago(5)), [invoice.clone()], "a new invoice is changed");
+    r.sim.fortnox.lock().unwrap().documents.backdate_invoices(chrono::Duration::hours(1));
+    assert!(listed(&minutes_ago(5)).is_empty(), "nothing changed in the last five minutes");
+    let (_, i) = r.fortnox_get(&format!("/3/invoices/{invoice}"), &t);
+    let payment = serde_json::json!({ "InvoicePayment": { "InvoiceNumber": invoice.parse::<u64>().unwrap(),
+        "Amount": i["Invoice"]["Total"], "PaymentDate": chrono::Utc::now().format("%Y-%m-%d").to_string() } });
+    assert_eq!(r.fortnox_post("/3/invoicepayments", &t, payment).0, 200);
+    assert_eq!(listed(&minutes_ago(5)), [invoice], "a payment moves the invoice's stamp");
+    assert_eq!(r.fortnox_get("/3/invoices?lastmodified=yesterday", &t).0, 400);
+}

@@ -2,7 +2,7 @@
 
 use super::Component;
 use super::exports::woonox::connector::sync::{
-    Change, ConnectionCheck, Endpoints, Failure, FieldChange, Flow, Guest, Report, RunOptions, SyncError,
+    Change, ConnectionCheck, Endpoints, Failure, FieldChange, Flow, Guest, Report, RunAllOutcome, RunOptions, SyncError,
 };
 use super::mapping::settings_from;
 use super::wasi_state::{LogProgress, WasiKv};
@@ -46,6 +46,18 @@ impl Guest for Component {
     fn run(flow: Flow, endpoints: Endpoints, options: RunOptions, settings: Settings) -> Result<Report, SyncError> {
         with_ctx(endpoints, settings, options.dry_run, |ctx| native::run(ctx, native_flow(flow)))
             .map(|report| wit_report(flow, report))
+    }
+
+    fn run_all(flows: Vec<Flow>, endpoints: Endpoints, options: RunOptions, settings: Settings) -> RunAllOutcome {
+        let native_flows: Vec<native::Flow> = flows.iter().copied().map(native_flow).collect();
+        let mut ran = Vec::new();
+        let outcome = with_ctx(endpoints, settings, options.dry_run, |ctx| {
+            let (reports, stopped) = native::run_all(ctx, &native_flows);
+            ran = reports;
+            stopped.map_or(Ok(native::report::Report::default()), Err)
+        });
+        let reports = flows.into_iter().zip(ran).map(|(flow, report)| wit_report(flow, report)).collect();
+        RunAllOutcome { reports, stopped: outcome.err() }
     }
 
     fn handle_event(

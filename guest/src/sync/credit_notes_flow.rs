@@ -6,13 +6,13 @@
 
 use super::api::{self, Service};
 use super::credit_invoice::crediting_key;
-use super::our_invoices::{self, OurInvoice};
+use super::our_invoices::{self, Listing, OurInvoice, ReadMark};
 use super::refunds_flow::{RefundLink, refund_key};
 use super::report::{Outcome, Report, skipped};
 use super::state::{self, clear_pending, is_pending, mark_pending};
 use super::{Ctx, SyncError, held, order_notes};
 
-const FLOW: &str = "credit-notes";
+pub const FLOW: &str = "credit-notes";
 use crate::lenient::decimal_of;
 use crate::map::credit_refund::refund_lines;
 use crate::map::refund::FROM_FORTNOX;
@@ -21,10 +21,17 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
-    let credits: Vec<OurInvoice> = our_invoices::list(ctx)?.into_iter().filter(OurInvoice::is_credit).collect();
+    let mark = ReadMark::load(ctx, FLOW)?;
+    let listing = our_invoices::read(ctx, &[&mark])?;
+    run_over(ctx, mark, &listing)
+}
+
+/// Handles the credit invoices of a read, then moves the flow's cursor.
+pub fn run_over(ctx: &Ctx, mark: ReadMark, listing: &Listing) -> Result<Report, SyncError> {
+    let credits: Vec<&OurInvoice> = listing.invoices.iter().filter(|i| i.is_credit()).collect();
     let mut report = Report::default();
     for (i, credit) in credits.iter().enumerate() {
-        ctx.progress.step("credit-notes", i as u64 + 1, credits.len() as u64);
+        ctx.progress.step(FLOW, i as u64 + 1, credits.len() as u64);
         let item = format!("credit invoice {}", credit.number());
         let ours = credit.list_item["ExternalInvoiceReference2"].as_str().is_some_and(|r| r.starts_with("woonox:"));
         // A credit woonox is still making for a refund has no reference yet: leave it.
@@ -40,6 +47,7 @@ pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
             }
         }
     }
+    mark.advance(ctx, listing, report.failed.is_empty())?;
     Ok(report)
 }
 

@@ -15,16 +15,29 @@ pub struct Cursor {
     held: Option<NaiveDateTime>,
 }
 
-fn parse(value: &str) -> Option<NaiveDateTime> {
+/// A time in either service's format ("2026-11-26T06:00:00", "2026-11-26 06:00:00").
+pub fn parse_time(value: &str) -> Option<NaiveDateTime> {
     let v = value.trim().replace(' ', "T");
     NaiveDateTime::parse_from_str(v.get(..19)?, FORMAT).ok()
+}
+
+/// An HTTP `Date` header as "YYYY-MM-DDTHH:MM:SS" (UTC). Fortnox's `lastmodified` is
+/// presumably Swedish time, ahead of UTC, so a UTC cursor can only read back more.
+pub fn http_date(value: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
+    Some(t.naive_utc().format(FORMAT).to_string())
 }
 
 impl Cursor {
     pub fn load(kv: &dyn Kv, flow: &str) -> Result<Cursor, SyncError> {
         let key = format!("cursor:{flow}");
-        let start = kv.get(&key)?.as_deref().and_then(parse);
+        let start = kv.get(&key)?.as_deref().and_then(parse_time);
         Ok(Cursor { key, seen: start, start, held: None })
+    }
+
+    /// The newest time kept by the last run, if any.
+    pub fn start(&self) -> Option<NaiveDateTime> {
+        self.start
     }
 
     /// The time to ask for changes after, or `None` for a first, full read.
@@ -44,14 +57,14 @@ impl Cursor {
 
     /// Notes an item's modification time (either format).
     pub fn saw(&mut self, modified: &str) {
-        if let Some(t) = parse(modified) {
+        if let Some(t) = parse_time(modified) {
             self.seen = self.seen.max(Some(t));
         }
     }
 
     /// Keeps the cursor before `modified`, so that an item that failed is read again.
     pub fn hold(&mut self, modified: &str) {
-        if let Some(t) = parse(modified) {
+        if let Some(t) = parse_time(modified) {
             let before = t - chrono::Duration::seconds(1);
             self.held = Some(self.held.map_or(before, |h| h.min(before)));
         }

@@ -4,23 +4,34 @@
 
 use super::links::{self, OrderLink};
 use super::order_follow_up::note;
-use super::our_invoices::{self, OurInvoice};
+use super::our_invoices::{self, Listing, OurInvoice, ReadMark};
 use super::report::{Outcome, Report, skipped};
 use super::{Ctx, SyncError, api, api::Service};
 use crate::lenient::decimal_of;
 use serde_json::json;
 
+pub const FLOW: &str = "invoices";
+
 pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
-    let invoices: Vec<OurInvoice> = our_invoices::list(ctx)?.into_iter().filter(|i| !i.is_credit()).collect();
+    let mark = ReadMark::load(ctx, FLOW)?;
+    let listing = our_invoices::read(ctx, &[&mark])?;
+    run_over(ctx, mark, &listing)
+}
+
+/// Handles the invoices of a read (the credit invoices are the credit-notes flow's), then
+/// moves the flow's cursor.
+pub fn run_over(ctx: &Ctx, mark: ReadMark, listing: &Listing) -> Result<Report, SyncError> {
+    let invoices: Vec<&OurInvoice> = listing.invoices.iter().filter(|i| !i.is_credit()).collect();
     let mut report = Report::default();
     for (i, invoice) in invoices.iter().enumerate() {
-        ctx.progress.step("invoices", i as u64 + 1, invoices.len() as u64);
+        ctx.progress.step(FLOW, i as u64 + 1, invoices.len() as u64);
         let outcome = match links::load(ctx.kv, invoice.order_id)? {
             None => skipped(ctx.dry_run, "not an invoice of an order woonox sent"),
             Some(link) => one(ctx, invoice, link)?,
         };
         report.add(format!("invoice {}", invoice.number()), outcome);
     }
+    mark.advance(ctx, listing, report.failed.is_empty())?;
     Ok(report)
 }
 

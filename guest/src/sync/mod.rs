@@ -95,3 +95,45 @@ pub fn run(ctx: &Ctx, flow: Flow) -> Result<report::Report, SyncError> {
         Flow::CreditNotes => credit_notes_flow::run(ctx),
     }
 }
+
+/// Runs `flows` in order, as `sync all` does, with the invoices and credit-notes flows
+/// sharing one read of Fortnox's invoices. Stops at the first flow that cannot go on:
+/// the reports so far, and why.
+pub fn run_all(ctx: &Ctx, flows: &[Flow]) -> (Vec<report::Report>, Option<SyncError>) {
+    let both = flows.contains(&Flow::Invoices) && flows.contains(&Flow::CreditNotes);
+    let mut shared = None;
+    let mut reports = Vec::new();
+    for &flow in flows {
+        let result = match flow {
+            Flow::Invoices | Flow::CreditNotes if both => on_shared_read(ctx, flow, &mut shared),
+            _ => run(ctx, flow),
+        };
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => return (reports, Some(e)),
+        }
+    }
+    (reports, None)
+}
+
+/// The invoices or credit-notes flow over the read both share, made by whichever runs first.
+fn on_shared_read(
+    ctx: &Ctx,
+    flow: Flow,
+    shared: &mut Option<our_invoices::Listing>,
+) -> Result<report::Report, SyncError> {
+    use our_invoices::ReadMark;
+    let (mine, theirs) = match flow {
+        Flow::Invoices => (invoices_flow::FLOW, credit_notes_flow::FLOW),
+        _ => (credit_notes_flow::FLOW, invoices_flow::FLOW),
+    };
+    let mark = ReadMark::load(ctx, mine)?;
+    if shared.is_none() {
+        *shared = Some(our_invoices::read(ctx, &[&mark, &ReadMark::load(ctx, theirs)?])?);
+    }
+    let listing = shared.as_ref().expect("read above");
+    match flow {
+        Flow::Invoices => invoices_flow::run_over(ctx, mark, listing),
+        _ => credit_notes_flow::run_over(ctx, mark, listing),
+    }
+}

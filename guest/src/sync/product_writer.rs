@@ -67,9 +67,14 @@ struct Found {
     current: Value,
 }
 
+/// Variations wait for their parents' classes until a hundred parents can be read at once.
+const PARENTS_PER_READ: usize = 100;
+
 pub struct Writer<'a> {
     ctx: &'a Ctx<'a>,
     unmatched: Vec<Candidate>,
+    /// Variations whose class depends on their parent's, not yet read.
+    awaiting_parent: Vec<(Candidate, Found)>,
     creates: Vec<Item>,
     /// Per batch route: "products/batch" or a parent's variations.
     updates: BTreeMap<String, Vec<Item>>,
@@ -84,6 +89,7 @@ impl<'a> Writer<'a> {
         Writer {
             ctx,
             unmatched: Vec::new(),
+            awaiting_parent: Vec::new(),
             creates: Vec::new(),
             updates: BTreeMap::new(),
             report: Report::default(),
@@ -100,6 +106,7 @@ impl<'a> Writer<'a> {
     /// Everything still held goes out.
     pub fn finish(mut self) -> Result<Report, SyncError> {
         self.place()?;
+        self.place_awaiting()?;
         let creates = std::mem::take(&mut self.creates);
         self.send("products/batch", "create", creates, Outcome::Created)?;
         for (route, items) in std::mem::take(&mut self.updates) {
@@ -116,11 +123,12 @@ impl<'a> Writer<'a> {
             return Ok(());
         }
         let skus: Vec<&str> = candidates.iter().map(|c| c.sku.as_str()).collect();
-        let found = woo_by_sku(self.ctx, &skus)?;
-        let parents = self.parent_classes(&found)?;
+        let mut found = woo_by_sku(self.ctx, &skus)?;
+        let classes_kept = self.ctx.settings.flows.writes("tax_class");
         for c in candidates {
-            match found.get(&c.sku) {
-                Some(f) => self.place_update(c, f, &parents)?,
+            match found.remove(&c.sku) {
+                Some(f) if f.parent.is_some() && classes_kept && !c.price_only => self.await_parent(c, f)?,
+                Some(f) => self.place_update(c, &f, &BTreeMap::new())?,
                 None if c.price_only => {
                     let sku = c.sku.clone();
                     self.report.skip(format!("SKU {sku}"), "its price changed, but no WooCommerce product has the SKU")
@@ -196,14 +204,30 @@ impl<'a> Writer<'a> {
         }))
     }
 
-    /// The tax class of each variation's parent (one call for the batch), when updates keep
-    /// classes in step.
-    fn parent_classes(&self, found: &BTreeMap<String, Found>) -> Result<BTreeMap<u64, String>, SyncError> {
-        let ids: BTreeSet<u64> = found.values().filter_map(|f| f.parent).collect();
-        let mut classes = BTreeMap::new();
-        if ids.is_empty() || !self.ctx.settings.flows.writes("tax_class") {
-            return Ok(classes);
+    /// Holds a variation until its parent's class is read, with a hundred parents' a call.
+    fn await_parent(&mut self, c: Candidate, f: Found) -> Result<(), SyncError> {
+        self.awaiting_parent.push((c, f));
+        let parents: BTreeSet<u64> = self.awaiting_parent.iter().filter_map(|(_, f)| f.parent).collect();
+        if parents.len() >= PARENTS_PER_READ { self.place_awaiting() } else { Ok(()) }
+    }
+
+    /// Reads the held variations' parents' classes (one call) and places the variations.
+    fn place_awaiting(&mut self) -> Result<(), SyncError> {
+        let awaiting = std::mem::take(&mut self.awaiting_parent);
+        if awaiting.is_empty() {
+            return Ok(());
         }
+        let ids: BTreeSet<u64> = awaiting.iter().filter_map(|(_, f)| f.parent).collect();
+        let parents = self.parent_classes(&ids)?;
+        for (c, f) in awaiting {
+            self.place_update(c, &f, &parents)?;
+        }
+        Ok(())
+    }
+
+    /// The tax class of each of the parents `ids` (at most a hundred: one call).
+    fn parent_classes(&self, ids: &BTreeSet<u64>) -> Result<BTreeMap<u64, String>, SyncError> {
+        let mut classes = BTreeMap::new();
         let list: Vec<String> = ids.iter().map(u64::to_string).collect();
         let route = format!("products?include={}", list.join(","));
         woo_client::for_each(self.ctx.net, &self.ctx.endpoints.woocommerce, &route, |p| {

@@ -5,7 +5,7 @@
 //! written skips articles that did not change; only the configured fields are written.
 
 use super::api::{self, Service, encode};
-use super::cursor::Cursor;
+use super::cursor::{Cursor, http_date};
 use super::product_writer::{Candidate, Writer, hash, written};
 use super::report::{Outcome, Report};
 use super::{Ctx, SyncError, fortnox_client};
@@ -83,13 +83,6 @@ fn changed_articles(
     let date =
         fortnox_client::try_for_each(ctx.net, &ctx.endpoints.fortnox, &resource, "Articles", "articlenumber", each)?;
     Ok(date.and_then(|d| http_date(&d)))
-}
-
-/// An HTTP `Date` header as "YYYY-MM-DDTHH:MM:SS" (UTC). Fortnox's `lastmodified` is
-/// presumably Swedish time, ahead of UTC, so a UTC cursor can only read back more.
-fn http_date(value: &str) -> Option<String> {
-    let t = chrono::DateTime::parse_from_rfc2822(value.trim()).ok()?;
-    Some(t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
 }
 
 /// First-tier prices of the configured price list, by article number.

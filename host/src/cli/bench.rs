@@ -57,6 +57,7 @@ pub async fn run(paths: &Paths, source: &Source, args: BenchArgs) -> Result<()> 
     rows.push(ctx.scenario("stock, 1 % changed", Flow::Stock, minimum).await?);
     if args.orders > 0 {
         rows.push(ctx.orders().await?);
+        rows.extend(ctx.invoices().await?);
     }
     print(&rows, args.woo_rate);
     Ok(())
@@ -135,6 +136,48 @@ impl Bench<'_> {
         skus
     }
 
+    /// The merchant invoices every order woonox sent, an hour ago; then the invoices flow
+    /// reads them all, then a run after 1 % were paid, then one after nothing changed. The
+    /// first run notes each invoice on its order (meta and a note); the others only read
+    /// (no paid status is set), one listing page each.
+    async fn invoices(&self) -> Result<Vec<Row>> {
+        let invoices = self.invoice_orders();
+        let first = self.scenario("invoices, first read", Flow::Invoices, (pages(invoices, 500), 2 * invoices));
+        let mut rows = vec![first.await?];
+        let paid = self.pay_invoices(100);
+        rows.push(self.scenario(&format!("invoices, 1 % changed ({paid} paid)"), Flow::Invoices, (1, 0)).await?);
+        rows.push(self.scenario("invoices, nothing changed", Flow::Invoices, (1, 0)).await?);
+        Ok(rows)
+    }
+
+    /// Invoices each Fortnox order, backdated an hour; answers how many invoices there are.
+    fn invoice_orders(&self) -> usize {
+        let mut fortnox = self.sim.fortnox.lock().unwrap_or_else(|p| p.into_inner());
+        let woonox_sim::fortnox::State { documents, articles, .. } = &mut *fortnox;
+        let orders: Vec<u64> = documents.orders.keys().copied().collect();
+        for order in orders {
+            // An order already invoiced or cancelled is left as it is.
+            let _ = documents.order_create_invoice(order, articles);
+        }
+        documents.backdate_invoices(chrono::Duration::hours(1));
+        documents.invoices.len()
+    }
+
+    /// Pays every `every`-th invoice in full today; answers how many.
+    fn pay_invoices(&self, every: usize) -> usize {
+        let mut fortnox = self.sim.fortnox.lock().unwrap_or_else(|p| p.into_inner());
+        let due: Vec<(u64, Value)> =
+            fortnox.documents.invoices.iter().step_by(every).map(|(n, i)| (*n, i["Balance"].clone())).collect();
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let mut paid = 0;
+        for (number, balance) in due {
+            let payment = json!({ "InvoicePayment": { "InvoiceNumber": number, "AmountCurrency": balance,
+                                                      "PaymentDate": today } });
+            paid += usize::from(fortnox.documents.pay(&payment).is_ok());
+        }
+        paid
+    }
+
     /// Every eligible order: Fortnox calls per order for new and returning customers.
     async fn orders(&self) -> Result<Row> {
         let eligible: Vec<Value> = {
@@ -190,12 +233,13 @@ fn shape(sim: &Sim, only: Option<&[String]>) -> CatalogShape {
 }
 
 /// Article pages, price pages; WooCommerce: SKU lookups, create and update batches, and
-/// one variations batch per parent.
+/// for the variations their parents' tax classes (a hundred parents a call; the default
+/// settings keep classes in step) and one batch per parent.
 fn catalog_minimum(sim: &Sim) -> Calls {
     let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
     let s = shape(sim, None);
     let creates = articles - s.simple - s.variations;
-    let woo = pages(articles, 100) + pages(creates, 100) + pages(s.simple, 100) + s.parents;
+    let woo = pages(articles, 100) + pages(creates, 100) + pages(s.simple, 100) + variations(&s);
     (2 * pages(articles, 500), woo)
 }
 
@@ -204,8 +248,13 @@ fn catalog_minimum(sim: &Sim) -> Calls {
 fn incremental_minimum(sim: &Sim, changed: &[String]) -> Calls {
     let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
     let s = shape(sim, Some(changed));
-    let woo = if changed.is_empty() { 0 } else { pages(changed.len(), 100) + pages(s.simple, 100) + s.parents };
+    let woo = if changed.is_empty() { 0 } else { pages(changed.len(), 100) + pages(s.simple, 100) + variations(&s) };
     (1 + pages(articles, 500), woo)
+}
+
+/// The variations' parents' classes, a hundred a call, and a batch per parent.
+fn variations(s: &CatalogShape) -> usize {
+    pages(s.parents, 100) + s.parents
 }
 
 /// Every article page; every product page and each variable product's variations page;

@@ -6,7 +6,9 @@ use anyhow::{Result, bail};
 use std::sync::Arc;
 use woonox::connections::config::Config;
 use woonox::connections::connection::{Paths, open};
-use woonox::runtime::connector_bindings::wit_sync::{Change, Endpoints, Failure, Flow, Report, RunOptions, SyncError};
+use woonox::runtime::connector_bindings::wit_sync::{
+    Change, Endpoints, Failure, Flow, Report, RunAllOutcome, RunOptions, SyncError,
+};
 use woonox::runtime::wit_settings::to_wit;
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
 use woonox::state::held;
@@ -90,25 +92,24 @@ pub async fn flows(
     let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
     let bars = Bars::new(!args.json);
     let context = Arc::new(ConnectionContext { progress: Some(bars.sink()), ..(*opened.context).clone() });
-    let mut reports = Vec::new();
-    for flow in &args.flows {
-        let answer = runtime
-            .call_sync(context.clone(), async |c, store| {
-                Ok(c.woonox_connector_sync().call_run(store, *flow, &endpoints, options, &s).await?)
-            })
-            .await;
-        bars.finish();
-        match answer? {
-            Ok(report) => reports.push(report),
-            Err(SyncError::Connection(why)) => return Err(bad(why)),
-            Err(SyncError::Interrupted(why)) => {
-                print(&reports, args);
-                bail!("{} stopped: {why} (what was written is consistent; run it again)", name(*flow))
-            }
-            Err(SyncError::NotYetSupported(why)) => bail!("{why}"),
+    // One call, so that flows reading the same Fortnox listing share it.
+    let outcome = runtime
+        .call_sync(context.clone(), async |c, store| {
+            Ok(c.woonox_connector_sync().call_run_all(store, &args.flows, &endpoints, options, &s).await?)
+        })
+        .await;
+    bars.finish();
+    let RunAllOutcome { reports, stopped } = outcome?;
+    let Some(stopped) = stopped else { return Ok(reports) };
+    let flow = args.flows.get(reports.len()).copied().map(name).unwrap_or("a flow");
+    match stopped {
+        SyncError::Connection(why) => Err(bad(why)),
+        SyncError::Interrupted(why) => {
+            print(&reports, args);
+            bail!("{flow} stopped: {why} (what was written is consistent; run it again)")
         }
+        SyncError::NotYetSupported(why) => bail!("{why}"),
     }
-    Ok(reports)
 }
 
 pub use woonox::serve::schedule::flow_name as name;

@@ -6,6 +6,7 @@
 use crate::state::store::Namespace;
 use anyhow::Result;
 use woonox_guest::sync::held::{Held, PREFIX};
+use woonox_guest::sync::our_invoices::whole_key;
 
 /// One hold and the state key that keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,13 +28,15 @@ pub fn waiting(ns: &Namespace, flow: Option<&str>) -> Result<Vec<HeldItem>> {
     Ok(items)
 }
 
-/// The next run tries the item again.
+/// The next run tries the item again: the hold is forgotten, and the flow's next read of
+/// Fortnox is whole, since its cursor has moved past the item.
 pub fn retry(ns: &Namespace, key: &str) -> Result<bool> {
-    let known = key.starts_with(PREFIX) && ns.get(key)?.is_some();
-    if known {
-        ns.delete(key)?;
+    let Some(value) = ns.get(key)?.filter(|_| key.starts_with(PREFIX)) else { return Ok(false) };
+    if let Ok(held) = serde_json::from_slice::<Held>(&value) {
+        ns.delete(&whole_key(&held.flow))?;
     }
-    Ok(known)
+    ns.delete(key)?;
+    Ok(true)
 }
 
 /// The flow leaves the item alone from now on.
@@ -65,8 +68,10 @@ mod tests {
         ns.set("pending:x", b"1").unwrap();
         assert_eq!(waiting(&ns, None).unwrap().len(), 2);
         assert!(waiting(&ns, Some("orders")).unwrap().is_empty());
+        ns.set(&whole_key("credit-notes"), b"2026-12-01T10:00:00").unwrap();
         assert!(retry(&ns, &a).unwrap());
         assert_eq!(ns.get(&a).unwrap(), None);
+        assert_eq!(ns.get(&whole_key("credit-notes")).unwrap(), None, "the next read is whole, finding the item");
         assert!(dismiss(&ns, &b).unwrap());
         assert!(waiting(&ns, None).unwrap().is_empty());
         assert!(ns.get(&b).unwrap().is_some(), "a dismissed hold stays, so the flow keeps leaving it alone");

@@ -107,6 +107,11 @@ mod component {
         fn run(_: Flow, _: Endpoints, _: RunOptions, _: Settings) -> Result<Report, SyncError> {
             Err(SyncError::NotYetSupported("test plugin".into()))
         }
+
+        fn run_all(_: Vec<Flow>, _: Endpoints, _: RunOptions, _: Settings) -> sync::RunAllOutcome {
+            sync::RunAllOutcome { reports: Vec::new(), stopped: Some(SyncError::NotYetSupported("test plugin".into())) }
+        }
+
         fn handle_event(_: String, _: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
             Err(SyncError::NotYetSupported("test plugin".into()))
         }
