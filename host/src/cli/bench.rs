@@ -232,14 +232,14 @@ fn shape(sim: &Sim, only: Option<&[String]>) -> CatalogShape {
     CatalogShape { simple: matched.len() - variations.len(), variations: variations.len(), parents: parents.len() }
 }
 
-/// Article pages, price pages; WooCommerce: SKU lookups, create and update batches, and
-/// for the variations their parents' tax classes (a hundred parents a call; the default
-/// settings keep classes in step) and one batch per parent.
+/// Article pages, price pages; WooCommerce: the tax setup, SKU lookups, create and update
+/// batches, and for the variations their parents' tax classes (a hundred parents a call;
+/// the default settings keep classes in step) and one batch per parent.
 fn catalog_minimum(sim: &Sim) -> Calls {
     let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
     let s = shape(sim, None);
     let creates = articles - s.simple - s.variations;
-    let woo = pages(articles, 100) + pages(creates, 100) + pages(s.simple, 100) + variations(&s);
+    let woo = TAX_SETUP + pages(articles, 100) + pages(creates, 100) + pages(s.simple, 100) + variations(&s);
     (2 * pages(articles, 500), woo)
 }
 
@@ -248,9 +248,16 @@ fn catalog_minimum(sim: &Sim) -> Calls {
 fn incremental_minimum(sim: &Sim, changed: &[String]) -> Calls {
     let articles = sim.fortnox.lock().map(|f| f.articles.len()).unwrap_or(0);
     let s = shape(sim, Some(changed));
-    let woo = if changed.is_empty() { 0 } else { pages(changed.len(), 100) + pages(s.simple, 100) + variations(&s) };
+    let woo = match changed.len() {
+        0 => 0,
+        n => TAX_SETUP + pages(n, 100) + pages(s.simple, 100) + variations(&s),
+    };
     (1 + pages(articles, 500), woo)
 }
+
+/// A products run that writes reads the store's tax setup once, to pick each product's
+/// class by its VAT rate: the base country, the classes and the rates.
+const TAX_SETUP: usize = 3;
 
 /// The variations' parents' classes, a hundred a call, and a batch per parent.
 fn variations(s: &CatalogShape) -> usize {
