@@ -4,8 +4,8 @@
 //! is in Fortnox exactly once and every refund credited once, no connection was ever worked
 //! by two processes at once (the stand-ins log who wrote, under which epoch), the Fortnox
 //! token chains never broke (tokens live 3 s, so every process refreshes; a reused refresh
-//! token is refused; the faults strike outside a refresh, see `stop_outside_a_refresh`), and the killed process's connections were taken over within a lease
-//! period.
+//! token is refused; the faults strike outside a refresh, see `stop_outside_a_refresh`),
+//! and the killed process's connections were taken over within a lease period.
 
 mod common;
 

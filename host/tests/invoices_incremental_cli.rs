@@ -43,12 +43,19 @@ fn next_second() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
 }
 
-#[test]
-fn invoices_are_read_incrementally_and_nothing_is_missed() {
-    let (_rt, sim) = started(60);
-    let data = connected("invoices-incremental", &sim);
+/// Stand-ins with a connected data directory holding [`SETTINGS`]; answers the settings
+/// file's path too.
+fn prepared(name: &str) -> (tokio::runtime::Runtime, Sim, std::path::PathBuf, String) {
+    let (rt, sim) = started(60);
+    let data = connected(name, &sim);
     std::fs::write(data.join("settings.toml"), SETTINGS).unwrap();
     let settings = data.join("settings.toml").to_string_lossy().into_owned();
+    (rt, sim, data, settings)
+}
+
+#[test]
+fn invoices_are_read_incrementally_and_nothing_is_missed() {
+    let (_rt, sim, data, settings) = prepared("invoices-incremental");
     let run = |flow: &str| sync_json(&data, &["--settings", &settings, "sync", flow, "--json"]);
     assert_eq!(run("orders")["failed"], json!([]));
     let orders: Vec<u64> = sim.woo.lock().unwrap().paid_orders().map(|o| o["id"].as_u64().unwrap()).collect();
@@ -106,10 +113,7 @@ fn invoices_are_read_incrementally_and_nothing_is_missed() {
 
 #[test]
 fn a_retried_credit_is_read_again_though_the_cursor_moved_past_it() {
-    let (_rt, sim) = started(60);
-    let data = connected("invoices-retry", &sim);
-    std::fs::write(data.join("settings.toml"), SETTINGS).unwrap();
-    let settings = data.join("settings.toml").to_string_lossy().into_owned();
+    let (_rt, sim, data, settings) = prepared("invoices-retry");
     let run = |args: &[&str]| {
         let all = [&["--settings", settings.as_str(), "sync"][..], args, &["--json"]].concat();
         sync_report(&data, &all)

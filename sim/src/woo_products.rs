@@ -109,7 +109,7 @@ impl State {
             if let Some(sku) = p["sku"].as_str().filter(|s| !s.is_empty()) {
                 index.owners.entry(sku.to_owned()).or_default().push(id);
             }
-            // The first of a duplicated id, as a scan finds it (a large seeded catalog has some).
+            // Should data a test planted repeat an id, the first, as a scan finds it.
             index.places.entry(id).or_insert(at);
         }
         index

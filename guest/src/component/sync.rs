@@ -50,14 +50,10 @@ impl Guest for Component {
 
     fn run_all(flows: Vec<Flow>, endpoints: Endpoints, options: RunOptions, settings: Settings) -> RunAllOutcome {
         let native_flows: Vec<native::Flow> = flows.iter().copied().map(native_flow).collect();
-        let mut ran = Vec::new();
-        let outcome = with_ctx(endpoints, settings, options.dry_run, |ctx| {
-            let (reports, stopped) = native::run_all(ctx, &native_flows);
-            ran = reports;
-            stopped.map_or(Ok(native::report::Report::default()), Err)
-        });
+        let run = with_ctx(endpoints, settings, options.dry_run, |ctx| Ok(native::run_all(ctx, &native_flows)));
+        let (ran, stopped) = run.map_or_else(|e| (Vec::new(), Some(e)), |(ran, stopped)| (ran, stopped.map(error)));
         let reports = flows.into_iter().zip(ran).map(|(flow, report)| wit_report(flow, report)).collect();
-        RunAllOutcome { reports, stopped: outcome.err() }
+        RunAllOutcome { reports, stopped }
     }
 
     fn handle_event(
@@ -73,12 +69,12 @@ impl Guest for Component {
 }
 
 /// Runs `f` with the component's transport, state and progress.
-fn with_ctx(
+fn with_ctx<T>(
     endpoints_: Endpoints,
     settings: Settings,
     dry_run: bool,
-    f: impl FnOnce(&native::Ctx) -> Result<native::report::Report, NativeError>,
-) -> Result<native::report::Report, SyncError> {
+    f: impl FnOnce(&native::Ctx) -> Result<T, NativeError>,
+) -> Result<T, SyncError> {
     let settings = settings_from(settings).map_err(|e| SyncError::Connection(format!("{e:?}")))?;
     let kv = WasiKv::open().map_err(error)?;
     let endpoints = endpoints(endpoints_);
