@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 /// Fields a client may not write: WooCommerce computes or owns them.
@@ -168,23 +169,38 @@ impl State {
     }
 
     fn stored(&self, id: u64) -> Option<&Value> {
-        self.products.iter().find(|p| p["id"] == id)
+        self.products.get(self.place_of(id)?)
     }
 
     /// A stored product or variation as `/products` shows it.
     pub(crate) fn product_view(&self, stored: &Value, home: &str) -> Value {
+        self.product_view_in(stored, home, &OnceCell::new())
+    }
+
+    /// As `product_view`; `family` keeps every parent's variations, found in one pass the
+    /// first time a variable product is shown, for the rest of a list page.
+    fn product_view_in(&self, stored: &Value, home: &str, family: &OnceCell<HashMap<u64, Vec<usize>>>) -> Value {
         let id = stored["id"].as_u64().unwrap_or(0);
         if stored["type"] == "variation" {
             let parent = self.stored(stored["parent_id"].as_u64().unwrap_or(0));
             return view::variation_as_product(stored, parent, home);
         }
-        // Only a variable product has variations; looking for them costs a pass over all.
         let children: Vec<&Value> = if stored["type"] == "variable" {
-            self.products.iter().filter(|p| p["type"] == "variation" && p["parent_id"] == id).collect()
+            let family = family.get_or_init(|| self.variations_by_parent());
+            family.get(&id).into_iter().flatten().map(|&at| &self.products[at]).collect()
         } else {
             Vec::new()
         };
         view::product(stored, &children, home)
+    }
+
+    /// Each parent's variations (their places), in the store's order.
+    fn variations_by_parent(&self) -> HashMap<u64, Vec<usize>> {
+        let mut family: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (at, p) in self.products.iter().enumerate().filter(|(_, p)| p["type"] == "variation") {
+            family.entry(p["parent_id"].as_u64().unwrap_or(0)).or_default().push(at);
+        }
+        family
     }
 
     fn variation_view(&self, stored: &Value, home: &str, written: bool) -> Value {
@@ -216,7 +232,8 @@ fn home(ctx: &Ctx) -> String {
 
 pub(crate) async fn list_products(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
     let home = home(&ctx);
-    list_shown(&ctx, &request, select_products, |s, p| s.product_view(p, &home))
+    let family = OnceCell::new();
+    list_shown(&ctx, &request, select_products, |s, p| s.product_view_in(p, &home, &family))
 }
 
 /// The products a list asks for, as stored, in the store's order.
