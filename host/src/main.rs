@@ -7,6 +7,7 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use cli::map_io::{answer_or_bad_input, plan_json, print_json, read_input};
+use cli::map_many;
 use cli::{BadInput, bad};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,7 +42,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one mapping on a JSON file (or standard input) and print the target body.
+    /// Run one mapping on a JSON file (or standard input) and print the target body; given a
+    /// JSON array, map every item in one call and print the bodies as an array.
     Map {
         #[arg(value_enum)]
         kind: MapKind,
@@ -406,7 +408,7 @@ fn source(plugin: &Option<PathBuf>, built_in: Source) -> Source {
     plugin.as_ref().map_or(built_in, |path| Source::Plugin(path.clone()))
 }
 
-/// `map` and `reconcile-stock`: one call into the mapper component.
+/// `map` and `reconcile-stock`: one call into the mapper component (a list: one call too).
 async fn map(
     command: Command,
     plugin: &Option<PathBuf>,
@@ -420,6 +422,19 @@ async fn map(
         match command {
             Command::Map { kind, file, customer_number, price } => {
                 let input = read_input(file.as_deref())?;
+                if let Some(items) = map_many::items(&input) {
+                    if price.is_some() {
+                        return Err(
+                            BadInput("--price is for one article; give it one article, not a list".into()).into()
+                        );
+                    }
+                    let kind = match kind {
+                        MapKind::Order => map_many::Kind::Order,
+                        MapKind::Customer => map_many::Kind::Customer,
+                        MapKind::Product => map_many::Kind::Product,
+                    };
+                    return map_many::map_many(&plugin, kind, items, customer_number.as_deref(), &settings).await;
+                }
                 let answer = match kind {
                     MapKind::Order => plugin.map_order(&input, customer_number.as_deref(), &settings).await?,
                     MapKind::Customer => plugin.map_customer(&input, &settings).await?,

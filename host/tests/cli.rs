@@ -142,3 +142,37 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A JSON array, as `GET /orders` returns it, maps every order in one call; each body is
+/// the one `map order` prints for that order alone.
+#[test]
+fn a_list_of_orders_maps_each_as_it_maps_alone() {
+    let list = fixture("woocommerce/orders-real-all.json");
+    let orders: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
+    assert!(orders.len() > 1);
+    let out = woonox(&["map", "order", list.to_str().unwrap(), "--customer-number", "7"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bodies = stdout_json(&out);
+    assert_eq!(bodies.as_array().unwrap().len(), orders.len());
+    for (order, body) in orders.iter().zip(bodies.as_array().unwrap()) {
+        let alone = woonox(&["map", "order", "--customer-number", "7"], Some(&order.to_string()));
+        assert_eq!(alone.status.code(), Some(0), "{}", stderr(&alone));
+        assert_eq!(&stdout_json(&alone), body, "order {}", order["id"]);
+    }
+}
+
+/// An order that cannot be mapped fails alone: the others are printed, its place says why,
+/// and the command exits 2 so no script takes the list for whole.
+#[test]
+fn a_bad_order_in_a_list_fails_alone_and_exits_2() {
+    let good = std::fs::read_to_string(fixture("woocommerce/order-real-processing-coupon-fee.json")).unwrap();
+    let bad = std::fs::read_to_string(fixture("woocommerce/order-docs-us-state-tax.json")).unwrap();
+    let out = woonox(&["map", "order"], Some(&format!("[{good}, {bad}, {good}]")));
+    assert_eq!(out.status.code(), Some(2));
+    let answers = stdout_json(&out);
+    assert_eq!(answers[0]["Order"]["ExternalInvoiceReference1"], "woonox:woo:22");
+    assert_eq!(answers[2], answers[0]);
+    assert!(answers[1]["error"].as_str().unwrap().contains("not a Fortnox VAT rate"), "{answers}");
+    assert!(stderr(&out).contains("item 2: line 1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 of the items could not be mapped"), "{}", stderr(&out));
+}

@@ -1,11 +1,14 @@
 //! What running the mappings inside the WebAssembly component costs against running them
-//! natively, in one run over the same generated inputs: orders, products and stock sets;
-//! and what instantiating the component per job costs with wasmtime's pooling allocator
+//! natively, in one run over the same generated inputs: orders, products and stock sets,
+//! through the per-item functions and through the `mapper` resource (settings once, a list
+//! per call); and what instantiating the component per job costs with wasmtime's pooling allocator
 //! and with on-demand allocation. Results and the command are in BENCHMARKS.md.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
+use woonox::runtime::bindings::wit_mapping::{OrderInput, ProductInput, StockInput};
+use woonox::runtime::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox_guest::Settings;
 use woonox_tests::{gen_order, gen_stock};
@@ -15,8 +18,10 @@ fn sample<T>(strategy: impl Strategy<Value = T>, n: usize) -> Vec<T> {
     (0..n).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect()
 }
 
+/// One executor for the whole run, so building it is not counted against the component.
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    static EXEC: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    EXEC.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()).block_on(f)
 }
 
 fn runtime(pooling: bool) -> Runtime {
@@ -29,7 +34,9 @@ fn mapping(c: &mut Criterion) {
     let stock = sample(gen_stock::stock_sets(), 20);
     let settings = Settings::default();
     let wit = woonox::runtime::wit_settings::to_wit(&settings);
-    let rt = runtime(false);
+    // The allocator woonox uses, so the figures are what a flow or an integrator gets.
+    let rt = runtime(woonox::runtime::POOLING_BY_DEFAULT);
+    let plugin = Plugin::new(runtime(woonox::runtime::POOLING_BY_DEFAULT));
     let mut group = c.benchmark_group("map 100 orders");
     group.bench_function("native", |b| {
         b.iter(|| orders.iter().filter(|o| woonox_guest::map_order(o, Some("1"), &settings).is_ok()).count())
@@ -45,6 +52,13 @@ fn mapping(c: &mut Criterion) {
                 Ok(ok)
             }))
             .unwrap()
+        })
+    });
+    let inputs: Vec<OrderInput> =
+        orders.iter().map(|o| OrderInput { order: o.clone(), customer_number: Some("1".into()) }).collect();
+    group.bench_function("component, mapper", |b| {
+        b.iter(|| {
+            block_on(plugin.map_orders(&inputs, &settings)).unwrap().unwrap().iter().filter(|a| a.is_ok()).count()
         })
     });
     group.finish();
@@ -66,6 +80,13 @@ fn mapping(c: &mut Criterion) {
                 Ok(ok)
             }))
             .unwrap()
+        })
+    });
+    let inputs: Vec<ProductInput> =
+        articles.iter().map(|(a, p)| ProductInput { article: a.clone(), price: p.clone() }).collect();
+    group.bench_function("component, mapper", |b| {
+        b.iter(|| {
+            block_on(plugin.map_products(&inputs, &settings)).unwrap().unwrap().iter().filter(|a| a.is_ok()).count()
         })
     });
     group.finish();
@@ -95,6 +116,13 @@ fn mapping(c: &mut Criterion) {
             .unwrap()
         })
     });
+    let pairs: Vec<StockInput> = stock.iter().map(|(f, w)| StockInput { fortnox: f.clone(), woo: w.clone() }).collect();
+    group.bench_function("component, mapper", |b| {
+        b.iter(|| {
+            let answers = block_on(plugin.reconcile_stocks(&pairs, &settings)).unwrap().unwrap();
+            answers.iter().map(|a| a.as_ref().map(|p| p.updates.len()).unwrap_or(0)).sum::<usize>()
+        })
+    });
     group.finish();
 }
 
@@ -102,9 +130,8 @@ fn instantiation(c: &mut Criterion) {
     let mut group = c.benchmark_group("instantiate per job");
     for (name, pooling) in [("on-demand", false), ("pooling", true)] {
         let rt = runtime(pooling);
-        let exec = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         group.bench_function(name, |b| {
-            b.iter_batched(|| (), |()| exec.block_on(rt.call(async |_, _| Ok(()))).unwrap(), BatchSize::SmallInput)
+            b.iter_batched(|| (), |()| block_on(rt.call(async |_, _| Ok(()))).unwrap(), BatchSize::SmallInput)
         });
     }
     group.finish();

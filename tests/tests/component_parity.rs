@@ -4,6 +4,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use std::sync::OnceLock;
+use woonox::runtime::bindings::wit::CurrencyRate;
+use woonox::runtime::bindings::wit_mapping::{OrderInput, ProductInput, StockInput};
 use woonox::runtime::plugin::Plugin;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox_guest::settings::{Settings, ShippingMode, VatMode};
@@ -125,4 +127,72 @@ fn bad_input_gives_the_same_error() {
         )
         .unwrap();
     }
+}
+
+/// The `mapper` resource maps whole lists in one call: each answer is the native one for
+/// its item, in the order of the inputs, and a malformed item among good ones fails alone.
+#[test]
+fn lists_map_identically_through_the_mapper() {
+    let lists = (prop::collection::vec(gen_order::order(), 0..5), prop::collection::vec(gen_stock::article(), 0..5));
+    TestRunner::new(ProptestConfig::with_cases(24))
+        .run(&(lists, settings_variant()), |((orders, articles), settings)| {
+            let mut jsons: Vec<String> = orders.into_iter().map(|o| o.json).collect();
+            jsons.insert(jsons.len() / 2, "{".to_owned());
+            let inputs: Vec<OrderInput> =
+                jsons.iter().map(|j| OrderInput { order: j.clone(), customer_number: Some("7".into()) }).collect();
+            let answers = block_on(plugin().map_orders(&inputs, &settings)).unwrap().unwrap();
+            prop_assert_eq!(answers.len(), jsons.len());
+            for (json, answer) in jsons.iter().zip(answers) {
+                same(woonox_guest::map_order(json, Some("7"), &settings), answer)?;
+            }
+            let answers = block_on(plugin().map_customers(&jsons, &settings)).unwrap().unwrap();
+            prop_assert_eq!(answers.len(), jsons.len());
+            for (json, answer) in jsons.iter().zip(answers) {
+                same(woonox_guest::map_customer(json, &settings), answer)?;
+            }
+            let inputs: Vec<ProductInput> =
+                articles.iter().map(|(a, p)| ProductInput { article: a.clone(), price: p.clone() }).collect();
+            let answers = block_on(plugin().map_products(&inputs, &settings)).unwrap().unwrap();
+            prop_assert_eq!(answers.len(), articles.len());
+            for ((article, price), answer) in articles.iter().zip(answers) {
+                same(woonox_guest::map_product(article, price.as_deref(), &settings), answer)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn stock_lists_reconcile_as_each_pair_alone() {
+    TestRunner::new(ProptestConfig::with_cases(16))
+        .run(&prop::collection::vec(gen_stock::stock_sets(), 0..4), |sets| {
+            let settings = Settings::default();
+            let pairs: Vec<StockInput> =
+                sets.iter().map(|(f, w)| StockInput { fortnox: f.clone(), woo: w.clone() }).collect();
+            let answers = block_on(plugin().reconcile_stocks(&pairs, &settings)).unwrap().unwrap();
+            prop_assert_eq!(answers.len(), sets.len());
+            for ((fortnox, woo), answer) in sets.iter().zip(answers) {
+                let alone = block_on(plugin().reconcile_stock(fortnox, woo, &settings)).unwrap();
+                prop_assert_eq!(format!("{alone:?}"), format!("{answer:?}"));
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Settings the guest cannot use are refused when the mapper is made, with the error each
+/// per-item mapping gives for them.
+#[test]
+fn a_mapper_refuses_unusable_settings_as_each_mapping_does() {
+    let mut wit = woonox::runtime::wit_settings::to_wit(&Settings::default());
+    wit.order.currency_rates.push(CurrencyRate { currency: "EUR".into(), rate: "eleven".into() });
+    let (alone, made) = block_on(plugin().runtime().call(async |m, store| {
+        let alone = m.woonox_connector_mapping().call_map_order(&mut *store, "{}", None, &wit).await?;
+        let made = m.woonox_connector_mapping().mapper().call_create(&mut *store, &wit).await?;
+        Ok((alone, made.map(|_| ())))
+    }))
+    .unwrap();
+    let message = format!("{:?}", alone.unwrap_err());
+    assert!(message.contains("eleven"), "{message}");
+    assert_eq!(message, format!("{:?}", made.unwrap_err()));
 }

@@ -1,6 +1,7 @@
 //! The `mapping` export: WIT types to native ones and back; nothing here decides anything.
 
 use super::Component;
+use super::batch::Batch;
 use super::exports::woonox::connector::mapping::Guest;
 use super::woonox::connector::types as wit;
 use crate::error::{MapError, Mapped};
@@ -8,6 +9,8 @@ use crate::settings as native;
 use crate::stock;
 
 impl Guest for Component {
+    type Mapper = Batch;
+
     fn map_order(
         order: String,
         customer_number: Option<String>,
@@ -33,25 +36,7 @@ impl Guest for Component {
         woo: String,
         _settings: wit::Settings,
     ) -> Result<wit::StockPlan, wit::MapError> {
-        let plan = stock::reconcile(
-            &stock::fortnox_levels(&fortnox).map_err(error)?,
-            &stock::woo_levels(&woo).map_err(error)?,
-        );
-        Ok(wit::StockPlan {
-            updates: plan
-                .updates
-                .into_iter()
-                .map(|u| wit::StockUpdate {
-                    sku: u.sku,
-                    product_id: u.product_id,
-                    parent_id: u.parent_id,
-                    quantity: u.quantity.to_string(),
-                    enable_manage_stock: u.enable_manage_stock,
-                })
-                .collect(),
-            only_in_fortnox: plan.only_in_fortnox,
-            only_in_woo: plan.only_in_woo,
-        })
+        stock_plan(&fortnox, &woo)
     }
 
     fn map_invoice(_invoice: String, _settings: wit::Settings) -> Result<wit::Mapped, wit::MapError> {
@@ -67,12 +52,32 @@ impl Guest for Component {
     }
 }
 
-fn finish(result: Result<Mapped, MapError>) -> Result<wit::Mapped, wit::MapError> {
+pub(super) fn stock_plan(fortnox: &str, woo: &str) -> Result<wit::StockPlan, wit::MapError> {
+    let plan =
+        stock::reconcile(&stock::fortnox_levels(fortnox).map_err(error)?, &stock::woo_levels(woo).map_err(error)?);
+    Ok(wit::StockPlan {
+        updates: plan
+            .updates
+            .into_iter()
+            .map(|u| wit::StockUpdate {
+                sku: u.sku,
+                product_id: u.product_id,
+                parent_id: u.parent_id,
+                quantity: u.quantity.to_string(),
+                enable_manage_stock: u.enable_manage_stock,
+            })
+            .collect(),
+        only_in_fortnox: plan.only_in_fortnox,
+        only_in_woo: plan.only_in_woo,
+    })
+}
+
+pub(super) fn finish(result: Result<Mapped, MapError>) -> Result<wit::Mapped, wit::MapError> {
     let mapped = result.map_err(error)?;
     Ok(wit::Mapped { body: mapped.body.to_string(), warnings: mapped.warnings })
 }
 
-fn error(e: MapError) -> wit::MapError {
+pub(super) fn error(e: MapError) -> wit::MapError {
     match e {
         MapError::InvalidInput(msg) => wit::MapError::InvalidInput(msg),
         MapError::InvalidField { field, reason } => wit::MapError::InvalidField(wit::FieldError { field, reason }),

@@ -8,6 +8,7 @@ wit_bindgen::generate!({ path: "../wit", world: "mapper" });
 #[cfg(feature = "connector")]
 wit_bindgen::generate!({ path: "../wit", world: "connector", generate_all });
 
+mod batch;
 mod mapping;
 #[cfg(feature = "connector")]
 mod sync;

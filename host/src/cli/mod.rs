@@ -6,6 +6,7 @@ pub mod check;
 pub mod connect;
 pub mod demo;
 pub mod map_io;
+pub mod map_many;
 pub mod progress;
 pub mod sim;
 pub mod stand_ins;

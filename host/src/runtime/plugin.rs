@@ -1,10 +1,16 @@
-//! Typed calls into the component's `mapping` interface. Each call gets a fresh instance.
+//! Typed calls into the component's `mapping` interface. Each call gets a fresh instance:
+//! one item per call through the per-item functions, or a list per call through the
+//! `mapper` resource, which takes the settings once.
 
 use crate::runtime::Runtime;
-use crate::runtime::bindings::wit;
+use crate::runtime::bindings::wit_mapping::{GuestMapper, OrderInput, ProductInput, StockInput};
+use crate::runtime::bindings::{Mapper, wit};
+use crate::runtime::instances::HostState;
 use crate::runtime::wit_settings::to_wit;
 use anyhow::Result;
 use std::str::FromStr;
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
 use woonox_guest::{MapError, Settings};
 
 /// A mapping's answer: the body and warnings, or what is wrong with the input.
@@ -74,6 +80,51 @@ impl Plugin {
             })
             .await?;
         Ok(answer.map_err(from_wit))
+    }
+}
+
+/// The answers of a list, one per item in its order; or what is wrong with the settings.
+pub type Answers<T> = Answer<Vec<Answer<T>>>;
+
+impl Plugin {
+    pub async fn map_orders(&self, orders: &[OrderInput], settings: &Settings) -> Result<Answers<wit::Mapped>> {
+        self.batch(settings, async |m, mapper, store| m.call_map_orders(store, mapper, orders).await).await
+    }
+
+    pub async fn map_customers(&self, inputs: &[String], settings: &Settings) -> Result<Answers<wit::Mapped>> {
+        self.batch(settings, async |m, mapper, store| m.call_map_customers(store, mapper, inputs).await).await
+    }
+
+    pub async fn map_products(&self, articles: &[ProductInput], settings: &Settings) -> Result<Answers<wit::Mapped>> {
+        self.batch(settings, async |m, mapper, store| m.call_map_products(store, mapper, articles).await).await
+    }
+
+    pub async fn reconcile_stocks(&self, pairs: &[StockInput], settings: &Settings) -> Result<Answers<wit::StockPlan>> {
+        self.batch(settings, async |m, mapper, store| m.call_reconcile_stock(store, mapper, pairs).await).await
+    }
+
+    /// Makes a `mapper` with the settings in a fresh instance and runs `work` with it. The
+    /// store, dropped after the call, takes the mapper with it.
+    async fn batch<T, F>(&self, settings: &Settings, work: F) -> Result<Answers<T>>
+    where
+        F: for<'a> AsyncFnOnce(
+            GuestMapper<'a>,
+            ResourceAny,
+            &'a mut Store<HostState>,
+        ) -> wasmtime::Result<Vec<Result<T, wit::MapError>>>,
+    {
+        let s = to_wit(settings);
+        let answer = self
+            .runtime
+            .call(async |m: &Mapper, store| {
+                let mapping = m.woonox_connector_mapping().mapper();
+                Ok(match mapping.call_create(&mut *store, &s).await? {
+                    Ok(mapper) => Ok(work(mapping, mapper, store).await?),
+                    Err(e) => Err(e),
+                })
+            })
+            .await?;
+        Ok(answer.map(|answers| answers.into_iter().map(|a| a.map_err(from_wit)).collect()).map_err(from_wit))
     }
 }
 

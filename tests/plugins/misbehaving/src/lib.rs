@@ -9,7 +9,7 @@
 mod component {
     wit_bindgen::generate!({ path: "../../../wit", world: "connector", generate_all });
 
-    use exports::woonox::connector::mapping::Guest;
+    use exports::woonox::connector::mapping::{Guest, GuestMapper, Mapper, OrderInput, ProductInput, StockInput};
     use exports::woonox::connector::sync::{self, ConnectionCheck, Endpoints, Flow, Report, RunOptions, SyncError};
     use wasi::http::types::{Fields, OutgoingRequest, Scheme};
     use woonox::connector::types::{MapError, Mapped, Settings, StockPlan};
@@ -20,7 +20,30 @@ mod component {
         Ok(Mapped { body, warnings: Vec::new() })
     }
 
+    /// The batch mapper is not among the misdeeds: making one is refused.
+    struct NoBatch;
+
+    impl GuestMapper for NoBatch {
+        fn create(_: Settings) -> Result<Mapper, MapError> {
+            Err(MapError::NotYetSupported("mapper".into()))
+        }
+        fn map_orders(&self, _: Vec<OrderInput>) -> Vec<Result<Mapped, MapError>> {
+            Vec::new()
+        }
+        fn map_customers(&self, _: Vec<String>) -> Vec<Result<Mapped, MapError>> {
+            Vec::new()
+        }
+        fn map_products(&self, _: Vec<ProductInput>) -> Vec<Result<Mapped, MapError>> {
+            Vec::new()
+        }
+        fn reconcile_stock(&self, _: Vec<StockInput>) -> Vec<Result<StockPlan, MapError>> {
+            Vec::new()
+        }
+    }
+
     impl Guest for Misbehaving {
+        type Mapper = NoBatch;
+
         fn map_order(order: String, _: Option<String>, _: Settings) -> Result<Mapped, MapError> {
             match order.as_str() {
                 "panic" => panic!("deliberate panic in the test plugin"),
