@@ -403,6 +403,12 @@ fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
+fn no_customer_note(kind: MapKind, customer_number: &Option<String>) {
+    if matches!(kind, MapKind::Order) && customer_number.is_none() {
+        eprintln!("note: no --customer-number, so CustomerNumber is left out (a sync fills it in)");
+    }
+}
+
 /// `--plugin PATH` when given, else the built-in component for the command.
 fn source(plugin: &Option<PathBuf>, built_in: Source) -> Source {
     plugin.as_ref().map_or(built_in, |path| Source::Plugin(path.clone()))
@@ -422,18 +428,19 @@ async fn map(
         match command {
             Command::Map { kind, file, customer_number, price } => {
                 let input = read_input(file.as_deref())?;
-                if let Some(items) = map_many::items(&input) {
+                let many = match kind {
+                    MapKind::Order => map_many::Kind::Order,
+                    MapKind::Customer => map_many::Kind::Customer,
+                    MapKind::Product => map_many::Kind::Product,
+                };
+                if let Some(items) = map_many::items(&input, many) {
                     if price.is_some() {
                         return Err(
                             BadInput("--price is for one article; give it one article, not a list".into()).into()
                         );
                     }
-                    let kind = match kind {
-                        MapKind::Order => map_many::Kind::Order,
-                        MapKind::Customer => map_many::Kind::Customer,
-                        MapKind::Product => map_many::Kind::Product,
-                    };
-                    return map_many::map_many(&plugin, kind, items, customer_number.as_deref(), &settings).await;
+                    no_customer_note(kind, &customer_number);
+                    return map_many::map_many(&plugin, many, items, customer_number.as_deref(), &settings).await;
                 }
                 let answer = match kind {
                     MapKind::Order => plugin.map_order(&input, customer_number.as_deref(), &settings).await?,
@@ -444,9 +451,7 @@ async fn map(
                     }
                 };
                 let mapped = answer_or_bad_input(answer)?;
-                if matches!(kind, MapKind::Order) && customer_number.is_none() {
-                    eprintln!("note: no --customer-number, so CustomerNumber is left out (a sync fills it in)");
-                }
+                no_customer_note(kind, &customer_number);
                 for warning in &mapped.warnings {
                     eprintln!("warning: {warning}");
                 }

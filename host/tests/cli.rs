@@ -143,22 +143,31 @@ fn tempdir() -> PathBuf {
     dir
 }
 
-/// A JSON array, as `GET /orders` returns it, maps every order in one call; each body is
-/// the one `map order` prints for that order alone.
+/// A JSON array, as `GET /orders` returns it, maps every order in one call; each answer is
+/// what `map order` gives for that order alone (the recorded store holds one order that
+/// cannot be mapped: a line with neither SKU nor name).
 #[test]
 fn a_list_of_orders_maps_each_as_it_maps_alone() {
     let list = fixture("woocommerce/orders-real-all.json");
     let orders: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&list).unwrap()).unwrap();
-    assert!(orders.len() > 1);
     let out = woonox(&["map", "order", list.to_str().unwrap(), "--customer-number", "7"], None);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let bodies = stdout_json(&out);
-    assert_eq!(bodies.as_array().unwrap().len(), orders.len());
-    for (order, body) in orders.iter().zip(bodies.as_array().unwrap()) {
+    let answers = stdout_json(&out);
+    assert_eq!(answers.as_array().unwrap().len(), orders.len());
+    let mut failed = 0;
+    for (order, answer) in orders.iter().zip(answers.as_array().unwrap()) {
         let alone = woonox(&["map", "order", "--customer-number", "7"], Some(&order.to_string()));
-        assert_eq!(alone.status.code(), Some(0), "{}", stderr(&alone));
-        assert_eq!(&stdout_json(&alone), body, "order {}", order["id"]);
+        match alone.status.code() {
+            Some(0) => assert_eq!(&stdout_json(&alone), answer, "order {}", order["id"]),
+            Some(2) => {
+                failed += 1;
+                let error = answer["error"].as_str().unwrap_or_else(|| panic!("order {}: {answer}", order["id"]));
+                assert_eq!(stderr(&alone).trim(), format!("error: {error}"));
+            }
+            code => panic!("order {}: exit {code:?}: {}", order["id"], stderr(&alone)),
+        }
     }
+    assert!(failed < orders.len() - 1, "most of the recorded orders map");
+    assert_eq!(out.status.code(), Some(if failed > 0 { 2 } else { 0 }), "{}", stderr(&out));
 }
 
 /// An order that cannot be mapped fails alone: the others are printed, its place says why,
@@ -173,6 +182,6 @@ fn a_bad_order_in_a_list_fails_alone_and_exits_2() {
     assert_eq!(answers[0]["Order"]["ExternalInvoiceReference1"], "woonox:woo:22");
     assert_eq!(answers[2], answers[0]);
     assert!(answers[1]["error"].as_str().unwrap().contains("not a Fortnox VAT rate"), "{answers}");
-    assert!(stderr(&out).contains("item 2: line 1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("order 727 (item 2): line 1"), "{}", stderr(&out));
     assert!(stderr(&out).contains("1 of the items could not be mapped"), "{}", stderr(&out));
 }

@@ -16,11 +16,28 @@ pub enum Kind {
     Product,
 }
 
+/// One item of the list: its JSON, and how messages name it ("order 1042", or "item 3"
+/// where it has no id).
+pub struct Item {
+    json: String,
+    label: String,
+}
+
 /// The items of `input` when it is a JSON array; `None` for anything else, which the
 /// one-item mapping reads (and words its own error for).
-pub fn items(input: &str) -> Option<Vec<String>> {
+pub fn items(input: &str, kind: Kind) -> Option<Vec<Item>> {
     let serde_json::Value::Array(items) = serde_json::from_str(input).ok()? else { return None };
-    Some(items.iter().map(|item| item.to_string()).collect())
+    let noun = match kind {
+        Kind::Order => "order",
+        Kind::Customer => "customer",
+        Kind::Product => "article",
+    };
+    let label = |i: usize, item: &serde_json::Value| match (&item["id"], &item["Article"]["ArticleNumber"]) {
+        (serde_json::Value::Number(id), _) => format!("{noun} {id} (item {})", i + 1),
+        (_, serde_json::Value::String(number)) => format!("{noun} {number} (item {})", i + 1),
+        _ => format!("item {}", i + 1),
+    };
+    Some(items.iter().enumerate().map(|(i, item)| Item { json: item.to_string(), label: label(i, item) }).collect())
 }
 
 /// Maps every item and prints a JSON array: each item's body, or `{"error": …}` where the
@@ -29,10 +46,12 @@ pub fn items(input: &str) -> Option<Vec<String>> {
 pub async fn map_many(
     plugin: &Plugin,
     kind: Kind,
-    items: Vec<String>,
+    items: Vec<Item>,
     customer_number: Option<&str>,
     settings: &Settings,
 ) -> Result<()> {
+    let labels: Vec<String> = items.iter().map(|item| item.label.clone()).collect();
+    let items: Vec<String> = items.into_iter().map(|item| item.json).collect();
     let answers: Answers<wit::Mapped> = match kind {
         Kind::Order => {
             let number = customer_number.map(str::to_owned);
@@ -50,17 +69,17 @@ pub async fn map_many(
     let answers = answer_or_bad_input(answers)?;
     let mut out = Vec::with_capacity(answers.len());
     let mut failed = 0;
-    for (i, answer) in answers.into_iter().enumerate() {
+    for (label, answer) in labels.iter().zip(answers) {
         match answer {
             Ok(mapped) => {
                 for warning in &mapped.warnings {
-                    eprintln!("warning: item {}: {warning}", i + 1);
+                    eprintln!("warning: {label}: {warning}");
                 }
                 out.push(serde_json::from_str(&mapped.body).context("the plugin returned a body that is not JSON")?);
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("item {}: {e}", i + 1);
+                eprintln!("{label}: {e}");
                 out.push(serde_json::json!({ "error": e.to_string() }));
             }
         }
