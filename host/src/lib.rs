@@ -8,7 +8,12 @@ pub mod wire;
 
 /// This process's peak resident memory (Linux `VmHWM`), in MB; 0 where unknown.
 pub fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    peak_rss_mb_of("self")
+}
+
+/// The peak resident memory of process `pid` ("self" for this one), in MB; 0 where unknown.
+pub fn peak_rss_mb_of(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kb: f64 = status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))

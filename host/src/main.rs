@@ -100,15 +100,27 @@ enum Command {
         /// installed), one and then three, and the takeover after one is killed.
         #[arg(long)]
         cluster: bool,
-        /// With --cluster: connections, each to stand-ins of its own.
-        #[arg(long, default_value_t = 30)]
-        connections: usize,
+        /// With --cluster (30 when left out) or --serve (20): connections, each to
+        /// stand-ins of its own.
+        #[arg(long)]
+        connections: Option<usize>,
         /// With --cluster: orders seeded per connection (about half are eligible).
         #[arg(long, default_value_t = 100)]
         orders_each: usize,
         /// With --cluster: the lease period, in seconds.
         #[arg(long, default_value_t = 15)]
         lease_secs: u64,
+        /// Instead: one `woonox serve` and webhook deliveries of orders at --rate a second
+        /// over --connections for --seconds; the time from each delivery to its Fortnox
+        /// document against the floor Fortnox's limit sets.
+        #[arg(long, conflicts_with = "cluster")]
+        serve: bool,
+        /// With --serve: deliveries a second, over all connections.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// With --serve: how long the deliveries go on.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
     },
     /// Run flows (`all` runs every one, in dependency order).
     Sync {
@@ -279,6 +291,7 @@ fn main() -> ExitCode {
     let result = run(cli);
     if std::env::var_os("WOONOX_PEAK_MEMORY").is_some() {
         eprintln!("peak memory: {:.1} MB", woonox::peak_rss_mb());
+        eprintln!("component memory: {:.1} MB", woonox::runtime::memory_peak::peak_mb());
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -363,11 +376,31 @@ fn run(cli: Cli) -> Result<()> {
                 let options = woonox::serve::ServeOptions { guard, keep_days };
                 woonox::serve::run(&paths, &source, &settings, options, shutdown_signal()).await.map_err(bad)
             }
-            Command::Bench { articles, orders, woo_rate, cluster, connections, orders_each, lease_secs } => {
+            Command::Bench {
+                articles,
+                orders,
+                woo_rate,
+                cluster,
+                connections,
+                orders_each,
+                lease_secs,
+                serve,
+                rate,
+                seconds,
+            } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
+                if serve {
+                    let connections = connections.unwrap_or(20);
+                    let args = cli::bench_serve::ServeArgs { connections, rate, seconds, woo_rate };
+                    return cli::bench_serve::run(&paths, &source, args).await;
+                }
                 if cluster {
-                    let args =
-                        cli::bench_cluster::ClusterArgs { connections, orders: orders_each, lease_secs, woo_rate };
+                    let args = cli::bench_cluster::ClusterArgs {
+                        connections: connections.unwrap_or(30),
+                        orders: orders_each,
+                        lease_secs,
+                        woo_rate,
+                    };
                     return cli::bench_cluster::run(&paths, &source, args).await;
                 }
                 cli::bench::run(&paths, &source, cli::bench::BenchArgs { articles, orders, woo_rate }).await

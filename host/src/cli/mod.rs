@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_cluster;
+pub mod bench_serve;
 pub mod check;
 pub mod connect;
 pub mod demo;

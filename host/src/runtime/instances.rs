@@ -5,6 +5,7 @@
 use crate::runtime::bindings::{Mapper, MapperPre};
 use crate::runtime::component_cache;
 use crate::runtime::connector_bindings::{Connector, ConnectorPre};
+use crate::runtime::memory_peak::Limiter;
 use crate::state::store::{Namespace, Store as StateStore};
 use crate::wire::http_hooks::{ConnectionNet, PolicyHooks};
 use anyhow::{Context, Result};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, Store, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -96,7 +97,7 @@ pub struct HostState {
     http: WasiHttpCtx,
     hooks: PolicyHooks,
     pub(crate) connection: Arc<ConnectionContext>,
-    limits: StoreLimits,
+    limits: Limiter,
     stderr: MemoryOutputPipe,
 }
 
@@ -206,11 +207,13 @@ impl Runtime {
             http: WasiHttpCtx::new(),
             hooks: PolicyHooks { net: connection.net.clone() },
             connection,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.memory_bytes)
-                .instances(4)
-                .trap_on_grow_failure(true)
-                .build(),
+            limits: Limiter(
+                StoreLimitsBuilder::new()
+                    .memory_size(self.limits.memory_bytes)
+                    .instances(4)
+                    .trap_on_grow_failure(true)
+                    .build(),
+            ),
             stderr,
         };
         let mut store = Store::new(&self.engine, state);

@@ -7,6 +7,7 @@ pub mod connector_bindings;
 pub mod guest_kv;
 pub mod guest_log;
 pub mod instances;
+pub mod memory_peak;
 pub mod plugin;
 pub mod wit_settings;
 
