@@ -48,6 +48,9 @@ pub async fn run(paths: &Paths, source: &Source, args: ServeArgs) -> Result<()> 
     webhooks_only(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let serve = Serve::start(&dir, source, port).await?;
+    for sim in &sims {
+        sim.log.clear();
+    }
     let sent = send_all(port, &sims, secrets, &deliveries, args.rate);
     let seen = watch(&sims, &deliveries, &sent, Duration::from_secs(args.seconds + 600)).await?;
     let peak_mb = woonox::peak_rss_mb_of(&serve.child.id().to_string());
@@ -248,6 +251,11 @@ struct Outcome {
     refused: usize,
     duplicates: usize,
     peak_mb: f64,
+    /// Fortnox calls made in all, and those the floor counts.
+    calls: (usize, usize),
+    woo_calls: usize,
+    /// Fortnox calls by method and resource ("GET /3/currencies"), most first.
+    kinds: Vec<(String, usize)>,
 }
 
 impl Outcome {
@@ -259,7 +267,8 @@ impl Outcome {
         peak_mb: f64,
     ) -> Outcome {
         let start = sent.iter().flatten().map(|s| s.at).min().unwrap_or_else(Instant::now);
-        let floors = floors(sims.len(), deliveries, sent, start);
+        let (floors, floor_calls) = floors(sims.len(), deliveries, sent, start);
+        let made = |service| sims.iter().map(|s| s.log.count(service)).sum::<usize>();
         let (mut latencies, mut own_floors, mut over) = (Vec::new(), Vec::new(), Vec::new());
         for (k, (s, seen)) in sent.iter().zip(seen).enumerate() {
             if let (Some(s), Some(seen)) = (s, seen) {
@@ -277,7 +286,18 @@ impl Outcome {
                 docs.len() - docs.iter().collect::<BTreeSet<_>>().len()
             })
             .sum();
-        Outcome { latencies, floors: own_floors, over, refused, duplicates, peak_mb }
+        let calls = (made("fortnox"), floor_calls);
+        Outcome {
+            latencies,
+            floors: own_floors,
+            over,
+            refused,
+            duplicates,
+            peak_mb,
+            calls,
+            woo_calls: made("woocommerce"),
+            kinds: kinds(sims),
+        }
     }
 
     fn print(&self, args: &ServeArgs) {
@@ -299,10 +319,24 @@ impl Outcome {
             println!("| {name} | {p50:.2} | {p99:.2} | {max:.2} |");
         }
         println!(
-            "\npeak memory of the serve process {:.0} MB; {} refused deliveries; {} duplicate documents",
-            self.peak_mb, self.refused, self.duplicates
+            "\nFortnox calls {} (the floor's {}), WooCommerce calls {}; peak memory of the serve process {:.0} MB; {} refused deliveries; {} duplicate documents",
+            self.calls.0, self.calls.1, self.woo_calls, self.peak_mb, self.refused, self.duplicates
         );
+        let kinds: Vec<String> = self.kinds.iter().map(|(kind, n)| format!("{kind} {n}")).collect();
+        println!("Fortnox calls by kind: {}", kinds.join(", "));
     }
+}
+
+/// Fortnox calls by method and resource, most first: what the calls over the floor were.
+fn kinds(sims: &[Sim]) -> Vec<(String, usize)> {
+    let mut kinds: HashMap<String, usize> = HashMap::new();
+    for e in sims.iter().flat_map(|s| s.log.entries()).filter(|e| e.service == "fortnox") {
+        let resource: Vec<&str> = e.path.split('?').next().unwrap_or("").split('/').take(3).collect();
+        *kinds.entry(format!("{} {}", e.method, resource.join("/"))).or_default() += 1;
+    }
+    let mut kinds: Vec<(String, usize)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    kinds
 }
 
 /// p50, p99 and the largest of `values`.
@@ -317,7 +351,8 @@ fn percentiles(values: &[f64]) -> (f64, f64, f64) {
 /// but Fortnox's calls could have the document, each company allowing 25 calls in any
 /// 5 s. An order needs its document; a buyer's first order also their searches and the
 /// customer; the first order in a foreign currency also the rate.
-fn floors(connections: usize, deliveries: &[Delivery], sent: &[Option<Sent>], start: Instant) -> Vec<f64> {
+/// Answers the floors and the calls they count.
+fn floors(connections: usize, deliveries: &[Delivery], sent: &[Option<Sent>], start: Instant) -> (Vec<f64>, usize) {
     let mut calls: Vec<Vec<f64>> = vec![Vec::new(); connections];
     let mut buyers: Vec<BTreeSet<String>> = vec![BTreeSet::new(); connections];
     let mut currencies: Vec<BTreeSet<String>> = vec![BTreeSet::new(); connections];
@@ -340,7 +375,7 @@ fn floors(connections: usize, deliveries: &[Delivery], sent: &[Option<Sent>], st
         }
         floors[k] = last - arrived;
     }
-    floors
+    (floors, calls.iter().map(Vec::len).sum())
 }
 
 #[cfg(test)]
@@ -356,7 +391,8 @@ mod tests {
         let deliveries: Vec<Delivery> = (0..28).map(|_| Delivery { connection: 0, order: order.clone() }).collect();
         let start = Instant::now();
         let sent = vec![Some(Sent { at: start, accepted: true }); 28];
-        let floors = floors(1, &deliveries, &sent, start);
+        let (floors, calls) = floors(1, &deliveries, &sent, start);
+        assert_eq!(calls, 30);
         assert!(floors[..23].iter().all(|f| *f == 0.0), "{floors:?}");
         assert!(floors[23..].iter().all(|f| *f == 5.0), "{floors:?}");
     }
@@ -370,7 +406,7 @@ mod tests {
         let sent: Vec<Option<Sent>> = (0..40)
             .map(|i| Some(Sent { at: start + Duration::from_millis(1000 * i as u64), accepted: true }))
             .collect();
-        let floors = floors(1, &deliveries, &sent, start);
+        let (floors, _) = floors(1, &deliveries, &sent, start);
         assert!(floors.iter().all(|f| *f == 0.0), "{floors:?}");
     }
 
