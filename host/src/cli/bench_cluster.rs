@@ -52,8 +52,9 @@ struct Round {
     store: Store,
 }
 
-struct Process {
-    child: Child,
+/// A `woonox serve` child, killed when dropped.
+pub(super) struct Process {
+    pub(super) child: Child,
 }
 
 impl Drop for Process {

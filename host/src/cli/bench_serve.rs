@@ -6,10 +6,11 @@
 //! process's peak memory.
 
 use super::bench::new_buyer_calls;
+use super::bench_cluster::Process;
 use anyhow::{Result, bail};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,7 +48,7 @@ pub async fn run(paths: &Paths, source: &Source, args: ServeArgs) -> Result<()> 
     let (sims, secrets, deliveries) = prepare(&dir, &args, each).await?;
     webhooks_only(&dir)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let serve = Serve::start(&dir, source, port).await?;
+    let serve = start_serve(&dir, source, port).await?;
     for sim in &sims {
         sim.log.clear();
     }
@@ -98,46 +99,31 @@ fn webhooks_only(dir: &Paths) -> Result<()> {
     config.save(&dir.config_file())
 }
 
-struct Serve {
-    child: Child,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// `woonox serve` on `port`, once it answers.
+async fn start_serve(dir: &Paths, source: &Source, port: u16) -> Result<Process> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.arg("--data-dir").arg(&dir.data_dir);
+    if let Source::Plugin(path) = source {
+        command.arg("--plugin").arg(path);
     }
-}
-
-impl Serve {
-    async fn start(dir: &Paths, source: &Source, port: u16) -> Result<Serve> {
-        let mut command = Command::new(std::env::current_exe()?);
-        command.arg("--data-dir").arg(&dir.data_dir);
-        if let Source::Plugin(path) = source {
-            command.arg("--plugin").arg(path);
+    let log = std::fs::File::create(dir.data_dir.join("serve.log"))?;
+    command
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "woonox=warn")
+        .env_remove("WOONOX_STATE")
+        .env_remove("WOONOX_STATUS_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(log);
+    let serve = Process { child: command.spawn()? };
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ureq::get(&health).call().is_err() {
+        if Instant::now() > deadline {
+            bail!("woonox serve did not answer on port {port} within 60 s (see {}/serve.log)", dir.data_dir.display());
         }
-        let log = std::fs::File::create(dir.data_dir.join("serve.log"))?;
-        command
-            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "woonox=warn")
-            .env_remove("WOONOX_STATE")
-            .env_remove("WOONOX_STATUS_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(log);
-        let serve = Serve { child: command.spawn()? };
-        let health = format!("http://127.0.0.1:{port}/healthz");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while ureq::get(&health).call().is_err() {
-            if Instant::now() > deadline {
-                bail!(
-                    "woonox serve did not answer on port {port} within 60 s (see {}/serve.log)",
-                    dir.data_dir.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Ok(serve)
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Ok(serve)
 }
 
 /// Sends delivery k at `k / rate` seconds from now, from several threads; answers when
