@@ -172,3 +172,40 @@ fn invoicing_bookkeeping_payment_and_cancelling_follow_the_settings() {
     run();
     assert_eq!(writes(&sim), 0, "a second run wrote");
 }
+
+/// A rate fetched from Fortnox is kept with its order's day: a later run (as each webhook
+/// delivery is) reuses it for another order of that day, and asks again for a later day.
+#[test]
+fn a_fetched_rate_serves_later_runs_for_orders_of_the_same_day() {
+    let (_rt, sim) = started(400);
+    let euro: Vec<u64> =
+        eligible(&sim).iter().filter(|o| o["currency"] == "EUR").filter_map(|o| o["id"].as_u64()).collect();
+    assert!(euro.len() >= 3, "the stand-in should seed euro orders");
+    let now = || chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    // Only the order `id` is paid, made at `made` and just modified.
+    let only = |id: u64, made: &str| {
+        let mut woo = sim.woo.lock().unwrap();
+        for order in woo.orders.iter_mut() {
+            if order["id"] == id {
+                order["status"] = "processing".into();
+                order["date_created_gmt"] = made.into();
+                order["date_modified_gmt"] = now().into();
+                order["date_modified"] = now().into();
+            } else if order["status"] == "processing" || order["status"] == "completed" {
+                order["status"] = "on-hold".into();
+            }
+        }
+    };
+    let rate_calls = || sim.log.entries().iter().filter(|e| e.path.starts_with("/3/currencies")).count();
+    let data = connected("sync-orders-rate-kept", &sim);
+    for (id, made, calls) in
+        [(euro[0], "2026-12-01T09:00:00", 1), (euro[1], "2026-12-01T15:00:00", 0), (euro[2], "2026-12-02T08:00:00", 1)]
+    {
+        only(id, made);
+        sim.log.clear();
+        let report = sync_json(&data, &["sync", "orders", "--json"]);
+        assert_eq!(report["created"], 1, "order {id}: {report}");
+        assert_eq!(rate_calls(), calls, "order {id} made {made}");
+        assert_eq!(money(&fortnox_orders(&sim)[&id][0]["CurrencyRate"]), 11.2);
+    }
+}

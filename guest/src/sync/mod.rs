@@ -7,6 +7,7 @@ pub mod api;
 pub mod check;
 pub mod credit_invoice;
 pub mod credit_notes_flow;
+pub mod currency_rates;
 pub mod cursor;
 pub mod customers;
 pub mod error;

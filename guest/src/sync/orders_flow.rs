@@ -4,18 +4,16 @@
 //! after a lost answer search by `ExternalInvoiceReference1` before writing anything.
 
 use super::api::{self, Service, encode};
+pub use super::currency_rates::Rates;
 use super::cursor::Cursor;
 use super::links::{self, OrderLink};
 use super::report::{Outcome, Report, skipped};
 use super::state::{clear_pending, is_pending, mark_pending};
 use super::{Ctx, SyncError, customers, order_follow_up, order_notes, woo_client};
-use crate::lenient::decimal_of;
 use crate::map::order::external_reference;
 use crate::map_order;
-use crate::settings::{CurrencyRate, DocumentKind, Settings};
-use rust_decimal::Decimal;
+use crate::settings::DocumentKind;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 pub fn run(ctx: &Ctx) -> Result<Report, SyncError> {
     let flows = &ctx.settings.flows;
@@ -84,7 +82,7 @@ fn refused(ctx: &Ctx, id: u64, why: String) -> Result<Outcome, SyncError> {
 /// rate it lacks, totals that do not meet) leaves nothing behind, not even its customer.
 fn create(ctx: &Ctx, order: &Value, rates: &mut Rates) -> Result<Outcome, SyncError> {
     let id = order["id"].as_u64().unwrap_or(0);
-    let settings = match rates.settings_for(ctx, order["currency"].as_str().unwrap_or_default())? {
+    let settings = match rates.settings_for(ctx, order)? {
         Ok(s) => s,
         Err(why) => return refused(ctx, id, why),
     };
@@ -170,44 +168,4 @@ fn adopt(ctx: &Ctx, id: u64) -> Result<Option<OrderLink>, SyncError> {
         None => clear_pending(ctx.kv, &links::order_key(id))?,
     }
     Ok(link)
-}
-
-/// Exchange rates per currency for this run: the merchant's fixed rate, else Fortnox's.
-#[derive(Default)]
-pub struct Rates(BTreeMap<String, Result<Decimal, String>>);
-
-impl Rates {
-    /// The settings to map an order in `currency` with, its rate filled in.
-    pub fn settings_for(&mut self, ctx: &Ctx, currency: &str) -> Result<Result<Settings, String>, SyncError> {
-        let code = currency.trim().to_ascii_uppercase();
-        let mut settings = ctx.settings.clone();
-        if code.is_empty() || code == "SEK" || settings.order.currency_rate(&code).is_some() {
-            return Ok(Ok(settings));
-        }
-        if !self.0.contains_key(&code) {
-            let fetched = fortnox_rate(ctx, &code)?;
-            self.0.insert(code.clone(), fetched);
-        }
-        Ok(self.0[&code].clone().map(|rate| {
-            settings.order.currency_rates.push(CurrencyRate { currency: code, rate });
-            settings
-        }))
-    }
-}
-
-fn fortnox_rate(ctx: &Ctx, code: &str) -> Result<Result<Decimal, String>, SyncError> {
-    let missing = || {
-        format!(
-            "currency {code} is not set up in Fortnox: add it (Settings → Currencies) or give a fixed rate in \
-             order.currency-rates"
-        )
-    };
-    let Some(answer) = api::get(ctx.net, Service::Fortnox, &ctx.fortnox(&format!("currencies/{}", encode(code))))?
-    else {
-        return Ok(Err(missing()));
-    };
-    let currency = &answer["Currency"];
-    let rate = decimal_of(&currency["SellRate"]).filter(|r| *r > Decimal::ZERO);
-    let unit = decimal_of(&currency["Unit"]).filter(|u| *u > Decimal::ZERO).unwrap_or(Decimal::ONE);
-    Ok(rate.map(|r| (r / unit).round_dp(6)).ok_or_else(missing))
 }

@@ -117,16 +117,7 @@ pub use woonox::serve::schedule::flow_name as name;
 pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
     if args.json {
         for r in reports {
-            let item = |f: &Failure| serde_json::json!({ "item": f.item, "reason": f.reason });
-            let failed: Vec<_> = r.failed.iter().map(item).collect();
-            let skipped_items: Vec<_> = r.skipped_items.iter().map(item).collect();
-            let changes: Vec<_> = r.changes.iter().map(change_json).collect();
-            println!(
-                "{}",
-                serde_json::json!({ "connection": args.connection, "flow": name(r.flow), "dry_run": args.dry_run,
-                    "created": r.created, "updated": r.updated, "unchanged": r.unchanged, "skipped": r.skipped,
-                    "skipped_items": skipped_items, "failed": failed, "changes": changes })
-            );
+            print_json(r, args);
         }
         return;
     }
@@ -164,10 +155,64 @@ pub fn print(reports: &[Report], args: &SyncArgs<'_>) {
 /// Lines of a kind shown per flow in the table; `--json` lists every one.
 const SHOWN: usize = 10;
 
-fn change_json(c: &Change) -> serde_json::Value {
-    let fields: Vec<_> =
-        c.fields.iter().map(|f| serde_json::json!({ "field": f.field, "old": f.old, "new": f.new })).collect();
-    serde_json::json!({ "item": c.item, "action": c.action, "target": c.target, "fields": fields })
+/// One flow's report as a line of JSON, written as it is serialized: a catalog's first run
+/// reports every product it made, and a tree of JSON values for 50,000 of them would be
+/// most of the process's memory.
+fn print_json<'a>(r: &'a Report, args: &'a SyncArgs<'_>) {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        connection: &'a str,
+        flow: &'static str,
+        dry_run: bool,
+        created: u32,
+        updated: u32,
+        unchanged: u32,
+        skipped: u32,
+        skipped_items: Vec<Item<'a>>,
+        failed: Vec<Item<'a>>,
+        changes: Vec<ChangeLine<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        item: &'a str,
+        reason: &'a str,
+    }
+    #[derive(serde::Serialize)]
+    struct ChangeLine<'a> {
+        item: &'a str,
+        action: &'a str,
+        target: &'a str,
+        fields: Vec<FieldLine<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct FieldLine<'a> {
+        field: &'a str,
+        old: &'a str,
+        new: &'a str,
+    }
+    let item = |f: &'a Failure| Item { item: &f.item, reason: &f.reason };
+    let change = |c: &'a Change| ChangeLine {
+        item: &c.item,
+        action: &c.action,
+        target: &c.target,
+        fields: c.fields.iter().map(|f| FieldLine { field: &f.field, old: &f.old, new: &f.new }).collect(),
+    };
+    let line = Line {
+        connection: args.connection,
+        flow: name(r.flow),
+        dry_run: args.dry_run,
+        created: r.created,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        skipped: r.skipped,
+        skipped_items: r.skipped_items.iter().map(item).collect(),
+        failed: r.failed.iter().map(item).collect(),
+        changes: r.changes.iter().map(change).collect(),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A reader that went away (`| head`) is no reason to fail the run after its writes.
+    let _ = serde_json::to_writer(&mut out, &line);
+    let _ = std::io::Write::write_all(&mut out, b"\n");
 }
 
 /// What a dry run would write, a few lines per flow, each update with what it changes.
