@@ -281,13 +281,15 @@ fn one_address_cannot_take_every_connection() {
     std::thread::sleep(Duration::from_millis(300));
     let mut extra = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let _ = extra.write_all(half_head.as_bytes());
-    assert_eq!(outcome_by(&mut extra, Instant::now() + Duration::from_secs(2)), Some(0), "the 11th was kept open");
+    // Closed at once, on a starved machine within a few seconds: well before the 10 s head
+    // timeout, which would also close it, so only the per-address rule can pass this.
+    assert_eq!(outcome_by(&mut extra, Instant::now() + Duration::from_secs(6)), Some(0), "the 11th was kept open");
     let mut other = connect_from("127.0.0.2", port);
     let asked = Instant::now();
     other
         .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", serve.host()).as_bytes())
         .unwrap();
-    assert_eq!(outcome_by(&mut other, asked + Duration::from_secs(1)), Some(200), "another address within a second");
+    assert_eq!(outcome_by(&mut other, asked + Duration::from_secs(5)), Some(200), "another address is served");
     assert!(
         outcome_by(&mut held[0], Instant::now() + Duration::from_millis(200)).is_none(),
         "the first ten stay served"
