@@ -461,19 +461,14 @@ async fn map(
         match command {
             Command::Map { kind, file, customer_number, price } => {
                 let input = read_input(file.as_deref())?;
-                let many = match kind {
-                    MapKind::Order => map_many::Kind::Order,
-                    MapKind::Customer => map_many::Kind::Customer,
-                    MapKind::Product => map_many::Kind::Product,
-                };
-                if let Some(items) = map_many::items(&input, many) {
+                if let Some(items) = map_many::items(&input, kind) {
                     if price.is_some() {
                         return Err(
                             BadInput("--price is for one article; give it one article, not a list".into()).into()
                         );
                     }
                     no_customer_note(kind, &customer_number);
-                    return map_many::map_many(&plugin, many, items, customer_number.as_deref(), &settings).await;
+                    return map_many::map_many(&plugin, kind, items, customer_number.as_deref(), &settings).await;
                 }
                 let answer = match kind {
                     MapKind::Order => plugin.map_order(&input, customer_number.as_deref(), &settings).await?,

@@ -83,7 +83,7 @@ impl Round {
             super::stand_ins::connect(dir, &sim, &format!("c{i}"), args.woo_rate).await?;
             sims.push(sim);
         }
-        poll_orders_only(dir)?;
+        poll_only(dir, Some("orders"))?;
         let held_back =
             sims.iter().map(|s| std::mem::take(&mut s.woo.lock().unwrap_or_else(|p| p.into_inner()).orders)).collect();
         let store = Store::connect(&url)?;
@@ -205,38 +205,45 @@ fn write_config(dir: &Paths, url: &str) -> Result<()> {
     config.save(&dir.config_file())
 }
 
-fn poll_orders_only(dir: &Paths) -> Result<()> {
+/// Every poll off but `polled`'s, which runs every [`POLL`].
+pub(super) fn poll_only(dir: &Paths, polled: Option<&str>) -> Result<()> {
     let mut config = Config::load(&dir.config_file())?;
     for entry in config.connections.values_mut() {
         for (flow, _) in woonox::serve::schedule::DEFAULTS {
             let name = woonox::serve::schedule::flow_name(flow);
-            let every = if name == "orders" { POLL } else { "off" };
+            let every = if Some(name) == polled { POLL } else { "off" };
             entry.schedule.insert(name.to_owned(), every.to_owned());
         }
     }
     config.save(&dir.config_file())
 }
 
-/// `woonox serve` number `i` on the data directory (its config names the state and key).
-fn spawn(dir: &Paths, source: &Source, args: &ClusterArgs, i: usize) -> Result<Process> {
+/// `woonox serve` on the data directory at `bind`, logging to `log` there; the caller adds
+/// what else its processes need.
+pub(super) fn serve_command(dir: &Paths, source: &Source, bind: &str, log: &str) -> Result<Command> {
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("--data-dir").arg(&dir.data_dir);
     if let Source::Plugin(path) = source {
         command.arg("--plugin").arg(path);
     }
-    let log = std::fs::File::create(dir.data_dir.join(format!("serve-{i}.log")))?;
+    let log = std::fs::File::create(dir.data_dir.join(log))?;
     command
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("WOONOX_LEASE_SECS", args.lease_secs.to_string())
+        .args(["serve", "--bind", bind])
         .env("RUST_LOG", "woonox=warn")
         .env_remove("WOONOX_STATE")
-        .env_remove("WOONOX_SECRET_KEY")
         .stdout(Stdio::null())
         .stderr(log);
+    Ok(command)
+}
+
+/// `woonox serve` number `i` on the data directory (its config names the state and key).
+fn spawn(dir: &Paths, source: &Source, args: &ClusterArgs, i: usize) -> Result<Process> {
+    let mut command = serve_command(dir, source, "127.0.0.1:0", &format!("serve-{i}.log"))?;
+    command.env("WOONOX_LEASE_SECS", args.lease_secs.to_string()).env_remove("WOONOX_SECRET_KEY");
     Ok(Process { child: command.spawn()? })
 }
 
-async fn wait(what: &str, limit: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
+pub(super) async fn wait(what: &str, limit: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<()> {
     let deadline = Instant::now() + limit;
     while !done()? {
         if Instant::now() > deadline {

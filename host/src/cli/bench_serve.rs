@@ -6,15 +6,13 @@
 //! process's peak memory.
 
 use super::bench::new_buyer_calls;
-use super::bench_cluster::Process;
+use super::bench_cluster::{Process, poll_only, serve_command, wait};
 use anyhow::{Result, bail};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use woonox::connections::config::Config;
 use woonox::connections::connection::Paths;
 use woonox::runtime::{Limits, Runtime, Source};
 use woonox::serve::webhooks::WebhookSecret;
@@ -46,7 +44,8 @@ pub async fn run(paths: &Paths, source: &Source, args: ServeArgs) -> Result<()> 
     drop(Runtime::new(source, Some(&dir.cache_dir()), Limits::default())?);
     let each = (args.rate * args.seconds as f64 / args.connections as f64).ceil() as usize;
     let (sims, secrets, deliveries) = prepare(&dir, &args, each).await?;
-    webhooks_only(&dir)?;
+    // Every poll off: only the deliveries bring orders in.
+    poll_only(&dir, None)?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let serve = start_serve(&dir, source, port).await?;
     for sim in &sims {
@@ -88,41 +87,14 @@ async fn prepare(dir: &Paths, args: &ServeArgs, each: usize) -> Result<(Vec<Sim>
     Ok((sims, secrets, deliveries))
 }
 
-/// Every poll off: only the deliveries bring orders in.
-fn webhooks_only(dir: &Paths) -> Result<()> {
-    let mut config = Config::load(&dir.config_file())?;
-    for entry in config.connections.values_mut() {
-        for (flow, _) in woonox::serve::schedule::DEFAULTS {
-            entry.schedule.insert(woonox::serve::schedule::flow_name(flow).to_owned(), "off".to_owned());
-        }
-    }
-    config.save(&dir.config_file())
-}
-
 /// `woonox serve` on `port`, once it answers.
 async fn start_serve(dir: &Paths, source: &Source, port: u16) -> Result<Process> {
-    let mut command = Command::new(std::env::current_exe()?);
-    command.arg("--data-dir").arg(&dir.data_dir);
-    if let Source::Plugin(path) = source {
-        command.arg("--plugin").arg(path);
-    }
-    let log = std::fs::File::create(dir.data_dir.join("serve.log"))?;
-    command
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "woonox=warn")
-        .env_remove("WOONOX_STATE")
-        .env_remove("WOONOX_STATUS_TOKEN")
-        .stdout(Stdio::null())
-        .stderr(log);
+    let mut command = serve_command(dir, source, &format!("127.0.0.1:{port}"), "serve.log")?;
+    command.env_remove("WOONOX_STATUS_TOKEN");
     let serve = Process { child: command.spawn()? };
     let health = format!("http://127.0.0.1:{port}/healthz");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ureq::get(&health).call().is_err() {
-        if Instant::now() > deadline {
-            bail!("woonox serve did not answer on port {port} within 60 s (see {}/serve.log)", dir.data_dir.display());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let what = format!("woonox serve to answer (see {}/serve.log)", dir.data_dir.display());
+    wait(&what, Duration::from_secs(60), || Ok(ureq::get(&health).call().is_ok())).await?;
     Ok(serve)
 }
 

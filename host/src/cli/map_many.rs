@@ -3,18 +3,12 @@
 
 use super::BadInput;
 use super::map_io::{answer_or_bad_input, print_json};
+use crate::MapKind as Kind;
 use anyhow::{Context, Result};
 use woonox::runtime::bindings::wit;
 use woonox::runtime::bindings::wit_mapping::{OrderInput, ProductInput};
 use woonox::runtime::plugin::{Answers, Plugin};
 use woonox_guest::Settings;
-
-#[derive(Clone, Copy)]
-pub enum Kind {
-    Order,
-    Customer,
-    Product,
-}
 
 /// One item of the list: its JSON, and how messages name it ("order 1042", or "item 3"
 /// where it has no id).
