@@ -1,6 +1,7 @@
 //! The woonox host: runs the sandboxed sync component and gives it what it may use.
 
 pub mod connections;
+pub mod doctor;
 pub mod runtime;
 pub mod serve;
 pub mod state;

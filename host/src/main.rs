@@ -76,6 +76,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Before the first sync: read both sides, write nothing, and list every setting that
+    /// will make a sync fail or go wrong, each with its fix. Exits 1 when any check fails.
+    Doctor {
+        #[arg(long, default_value = "default")]
+        connection: String,
+        /// One JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Try woonox with no account anywhere: stand-ins with a seeded shop, every flow, a summary.
     Demo {
         /// Seeds the generated shop.
@@ -310,7 +319,8 @@ fn run(cli: Cli) -> Result<()> {
     let settings = settings_file::load(cli.settings.as_deref()).map_err(bad)?;
     let paths =
         Paths { data_dir: data_dir(cli.data_dir.as_deref()), config: cli.config.clone(), state: cli.state.clone() };
-    if !matches!(cli.command, Command::Sim { .. }) {
+    // The doctor reports unsafe permissions as one of its checks instead of refusing to run.
+    if !matches!(cli.command, Command::Sim { .. } | Command::Doctor { .. }) {
         woonox::state::permissions::check(&paths).map_err(bad)?;
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -353,6 +363,10 @@ fn run(cli: Cli) -> Result<()> {
             Command::Check { connection, json } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
                 cli::check::run(&paths, &source, &connection, &settings, json).await
+            }
+            Command::Doctor { connection, json } => {
+                let source = source(&cli.plugin, Source::BuiltInConnector);
+                cli::doctor::run(&paths, &source, &connection, &settings, json).await
             }
             Command::Sync { flows, connection, dry_run, json, retry_failed, dismiss_failed } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);

@@ -22,7 +22,7 @@ const EXPECTED: [&str; 14] = [
     "wasi:io/error@0.2.6",
     "wasi:io/poll@0.2.6",
     "wasi:io/streams@0.2.6",
-    "woonox:connector/types@0.2.0",
+    "woonox:connector/types@0.3.0",
 ];
 
 #[test]
@@ -40,7 +40,7 @@ fn the_component_exports_the_mapping_interface() {
     let engine = woonox::runtime::engine().unwrap();
     let component = Component::new(&engine, woonox::runtime::BUILT_IN).unwrap();
     let exports: Vec<String> = component.component_type().exports(&engine).map(|(name, _)| name.to_owned()).collect();
-    assert_eq!(exports, ["woonox:connector/mapping@0.2.0"]);
+    assert_eq!(exports, ["woonox:connector/mapping@0.3.0"]);
 }
 
 /// The connector adds exactly its world's imports: outgoing HTTP (and the WASI I/O it is

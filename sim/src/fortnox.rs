@@ -43,6 +43,8 @@ pub struct State {
     window: VecDeque<Instant>,
     /// How many refresh-token grants were served, for single-flight tests.
     pub refreshes: usize,
+    /// Price lists aside, the company's set-up (`woonox doctor` reads it).
+    pub company: crate::fortnox_company::Company,
 }
 
 impl State {
@@ -67,6 +69,7 @@ impl State {
             codes: HashMap::new(),
             window: VecDeque::new(),
             refreshes: 0,
+            company: Default::default(),
         }
     }
 
@@ -172,10 +175,11 @@ pub fn router(state: Shared) -> Router {
         .route("/3/invoices", get(list_invoices).post(create_invoice))
         .route("/3/invoices/{number}", get(get_invoice).put(update_invoice))
         .route("/3/invoices/{number}/{action}", axum::routing::put(invoice_action))
-        .route("/3/invoicepayments", post(create_payment))
-        .route("/3/currencies/{code}", get(get_currency))
+        .route("/3/invoicepayments", get(crate::fortnox_company::list_payments).post(create_payment))
         .route("/api/warehouse/status-v1/stockbalance", get(stock_balance))
         .merge(fortnox_prices::routes())
+        .merge(crate::fortnox_company::routes())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::fortnox_company::scopes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::fortnox_spec::check))
         .with_state(state)
 }
@@ -650,19 +654,6 @@ async fn create_payment(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body
 }
 
 /// Rates of the day for the currencies a Swedish shop meets; others are not set up.
-async fn get_currency(Axum(state): Axum<Shared>, headers: HeaderMap, Path(code): Path<String>) -> Response {
-    guarded(&state, &headers, |_| {
-        let rate = match code.as_str() {
-            "EUR" => 11.20,
-            "USD" => 10.45,
-            "NOK" => 0.98,
-            "DKK" => 1.50,
-            _ => return Err((404, 2000433, format!("Valutan {code} finns inte"))),
-        };
-        Ok(json!({ "Currency": { "Code": code, "BuyRate": rate, "SellRate": rate, "Unit": 1, "Date": "2026-11-26" } }))
-    })
-}
-
 /// Warehouse stock per stock point (camelCase, no envelope), for the articles asked for.
 async fn stock_balance(
     Axum(state): Axum<Shared>,

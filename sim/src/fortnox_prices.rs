@@ -86,6 +86,10 @@ impl Prices {
         self.tiers.keys().find(|(l, a, _)| l == list && a == article).cloned()
     }
 
+    pub fn has_list(&self, list: &str) -> bool {
+        self.lists.contains(list)
+    }
+
     fn missing_list(&self, list: &str) -> Option<Refusal> {
         (!self.lists.contains(list)).then(|| (404, 2000430, format!("Kan inte hitta prislistan {list}")))
     }

@@ -7,6 +7,7 @@
 
 pub mod faults;
 pub mod fortnox;
+pub mod fortnox_company;
 pub mod fortnox_documents;
 pub mod fortnox_invoices;
 pub mod fortnox_prices;

@@ -30,6 +30,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub struct State {
     /// Off: the store uses "Plain" permalinks, so /wp-json/ is WordPress's HTML 404 page.
     pub pretty_permalinks: bool,
+    /// The API key's permission: "read_write" (default), "read" or "write".
+    pub key_permissions: String,
+    /// High-performance order storage (on in the recorded store).
+    pub hpos: bool,
+    /// Tax rates beyond the recorded store's four (`GET /taxes` lists them after those).
+    pub extra_tax_rates: Vec<Value>,
     pub products: Vec<Value>,
     pub orders: Vec<Value>,
     pub writes: crate::woo_order_writes::OrderWrites,
@@ -66,6 +72,9 @@ impl State {
         let seeded = products.iter().chain(&orders).filter_map(|v: &Value| v["id"].as_u64()).max().unwrap_or(0);
         let mut state = State {
             pretty_permalinks: true,
+            key_permissions: "read_write".into(),
+            hpos: true,
+            extra_tax_rates: Vec::new(),
             next_id: seeded.max(100 + catalog.len() as u64),
             products,
             orders,
@@ -228,7 +237,23 @@ fn authenticate(ctx: &Ctx, request: &Request) -> Result<(), Response> {
         Some((key, _)) if key == WOO_CONSUMER_KEY => Err(auth_error("Consumer secret is invalid.")),
         // An unknown key sets no error: the request goes on to OAuth, and is anonymous without it.
         _ => oauth1(ctx, request),
+    }?;
+    permitted(&lock(&ctx.state).key_permissions, request.method())
+}
+
+/// What the key may do by method, as WooCommerce's REST authentication checks it after
+/// the signature (docs/woocommerce-api.md, "Permission by method").
+fn permitted(permissions: &str, method: &axum::http::Method) -> Result<(), Response> {
+    use axum::http::Method;
+    let (needs, word) = match *method {
+        Method::OPTIONS => return Ok(()),
+        Method::GET | Method::HEAD => ("read", "read"),
+        _ => ("write", "write"),
+    };
+    if permissions == "read_write" || permissions == needs {
+        return Ok(());
     }
+    Err(auth_error(&format!("The API key provided does not have {word} permissions.")))
 }
 
 fn auth_error(message: &str) -> Response {

@@ -432,5 +432,6 @@ fn batch(s: &mut State, body: &Value, parent: Option<u64>, home: &str) -> Result
             .collect();
         answer.insert("delete".into(), Value::Array(items));
     }
-    Ok((StatusCode::OK, Value::Object(answer)))
+    // PHP encodes the empty array of an empty batch as a list.
+    Ok((StatusCode::OK, if answer.is_empty() { json!([]) } else { Value::Object(answer) }))
 }

@@ -100,6 +100,20 @@ pub fn rates(home: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The system status's settings as the store's settings now are: its currency, its
+/// decimals and whether HPOS is on.
+fn overlay_settings(settings: &mut Value, s: &crate::woo::State) {
+    if let Some(currency) = s.settings.value("general", "woocommerce_currency") {
+        settings["currency"] = json!(currency);
+    }
+    if let Some(decimals) =
+        s.settings.value("general", "woocommerce_price_num_decimals").and_then(|d| d.parse::<u32>().ok())
+    {
+        settings["number_of_decimals"] = json!(decimals);
+    }
+    settings["HPOS_enabled"] = json!(s.hpos);
+}
+
 /// An order's `tax_lines` entry for rate `id` (the store's code and label).
 pub fn tax_line(line_id: u64, rate_id: u64, tax_total: &str, shipping_tax_total: &str) -> Value {
     let percent = CLASSES.iter().find(|c| c.0 == rate_id).map_or(0, |c| c.1);
@@ -165,9 +179,11 @@ pub(crate) mod routes {
     /// `GET /system_status`, as the store reported it (exchange 01), with this home URL.
     pub async fn system_status(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
         let home = home(&ctx);
-        handle(&ctx, request, |_, _| {
+        handle(&ctx, request, |s, _| {
             let text = include_str!("woo_system_status.json").replace("{home}", &home);
-            Ok((StatusCode::OK, serde_json::from_str(&text).expect("system status JSON")))
+            let mut status: serde_json::Value = serde_json::from_str(&text).expect("system status JSON");
+            super::overlay_settings(&mut status["settings"], s);
+            Ok((StatusCode::OK, status))
         })
         .await
     }
@@ -179,6 +195,6 @@ pub(crate) mod routes {
 
     pub async fn tax_rates(Axum(ctx): Axum<Ctx>, request: Request) -> Response {
         let home = home(&ctx);
-        list(&ctx, &request, |_, _| super::rates(&home))
+        list(&ctx, &request, |s, _| super::rates(&home).into_iter().chain(s.extra_tax_rates.iter().cloned()).collect())
     }
 }

@@ -2,7 +2,8 @@
 
 use super::Component;
 use super::exports::woonox::connector::sync::{
-    Change, ConnectionCheck, Endpoints, Failure, FieldChange, Flow, Guest, Report, RunAllOutcome, RunOptions, SyncError,
+    Change, ConnectionCheck, DoctorOptions, Endpoints, Failure, FieldChange, Finding, Flow, Guest, Report,
+    RunAllOutcome, RunOptions, SyncError, Verdict,
 };
 use super::mapping::settings_from;
 use super::wasi_state::{LogProgress, WasiKv};
@@ -24,6 +25,15 @@ fn native_flow(flow: Flow) -> native::Flow {
         Flow::CreditNotes => native::Flow::CreditNotes,
         Flow::Refunds => native::Flow::Refunds,
     }
+}
+
+fn finding(f: native::doctor::Finding) -> Finding {
+    let verdict = match f.verdict {
+        native::doctor::Verdict::Ok => Verdict::Ok,
+        native::doctor::Verdict::Warning => Verdict::Warning,
+        native::doctor::Verdict::Failing => Verdict::Failing,
+    };
+    Finding { side: f.side.into(), check: f.check, verdict, detail: f.detail, fix: f.fix }
 }
 
 fn error(e: NativeError) -> SyncError {
@@ -54,6 +64,23 @@ impl Guest for Component {
         let (ran, stopped) = run.map_or_else(|e| (Vec::new(), Some(e)), |(ran, stopped)| (ran, stopped.map(error)));
         let reports = flows.into_iter().zip(ran).map(|(flow, report)| wit_report(flow, report)).collect();
         RunAllOutcome { reports, stopped }
+    }
+
+    fn doctor(endpoints: Endpoints, settings: Settings, options: DoctorOptions) -> Vec<Finding> {
+        let options = native::doctor::Options { today: options.today, webhook_url: options.webhook_url };
+        match with_ctx(endpoints, settings, true, |ctx| Ok(native::doctor::run(ctx, &options))) {
+            Ok(findings) => findings.into_iter().map(finding).collect(),
+            Err(SyncError::Connection(why) | SyncError::Interrupted(why) | SyncError::NotYetSupported(why)) => {
+                let fix = "Correct the settings file, then run `woonox doctor` again".into();
+                vec![Finding {
+                    side: "woonox".into(),
+                    check: "settings".into(),
+                    verdict: Verdict::Failing,
+                    detail: why,
+                    fix,
+                }]
+            }
+        }
     }
 
     fn handle_event(

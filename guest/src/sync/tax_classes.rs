@@ -43,6 +43,11 @@ impl TaxClasses {
         Ok(TaxClasses { country, rates })
     }
 
+    /// Every rate some class charges in the store's country.
+    pub fn rates_charged(&self) -> BTreeSet<Decimal> {
+        self.rates.values().flatten().copied().collect()
+    }
+
     /// The `tax_class` value for a product at `vat` percent ("" for the standard class), or
     /// what the merchant must change in WooCommerce.
     pub fn class_for(&self, vat: Decimal) -> Result<String, String> {

@@ -6,6 +6,7 @@ pub mod bench_serve;
 pub mod check;
 pub mod connect;
 pub mod demo;
+pub mod doctor;
 pub mod map_io;
 pub mod map_many;
 pub mod progress;

@@ -11,7 +11,9 @@ use woonox::runtime::connector_bindings::wit_sync::{
 };
 use woonox::runtime::wit_settings::to_wit;
 use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
+use woonox::serve::worker::summary;
 use woonox::state::held;
+use woonox::state::queue::Run;
 use woonox::state::store::Store;
 
 pub struct SyncArgs<'a> {
@@ -86,13 +88,14 @@ pub async fn flows(
 ) -> Result<Vec<Report>> {
     let config = Config::load(&paths.config_file()).map_err(bad)?;
     let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, args.connection, state, &Default::default()).map_err(bad)?;
+    let opened = open(paths, &config, args.connection, state.clone(), &Default::default()).map_err(bad)?;
     let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
     let bars = Bars::new(!args.json);
     let context = Arc::new(ConnectionContext { progress: Some(bars.sink()), ..(*opened.context).clone() });
     // One call, so that flows reading the same Fortnox listing share it.
+    let started = (chrono::Utc::now().timestamp(), std::time::Instant::now());
     let outcome = runtime
         .call_sync(context.clone(), async |c, store| {
             Ok(c.woonox_connector_sync().call_run_all(store, &args.flows, &endpoints, options, &s).await?)
@@ -100,6 +103,9 @@ pub async fn flows(
         .await;
     bars.finish();
     let RunAllOutcome { reports, stopped } = outcome?;
+    if !args.dry_run {
+        record_runs(&state, args, (&reports, stopped.as_ref()), started);
+    }
     let Some(stopped) = stopped else { return Ok(reports) };
     let flow = args.flows.get(reports.len()).copied().map(name).unwrap_or("a flow");
     match stopped {
@@ -109,6 +115,34 @@ pub async fn flows(
             bail!("{flow} stopped: {why} (what was written is consistent; run it again)")
         }
         SyncError::NotYetSupported(why) => bail!("{why}"),
+    }
+}
+
+/// Each flow's outcome where `woonox serve` keeps its own, for the status page and the
+/// doctor. The flows ran in one call, so each is given the call's time.
+fn record_runs(
+    state: &Store,
+    args: &SyncArgs<'_>,
+    (reports, stopped): (&[Report], Option<&SyncError>),
+    started: (i64, std::time::Instant),
+) {
+    let seconds = started.1.elapsed().as_secs_f64();
+    let run = |flow: Flow, ok: bool, summary: String| Run {
+        flow: name(flow).into(),
+        started_at: started.0,
+        seconds,
+        ok,
+        summary,
+    };
+    let mut runs: Vec<Run> = reports.iter().map(|r| run(r.flow, true, summary(r))).collect();
+    if let (Some(e), Some(&flow)) = (stopped, args.flows.get(reports.len())) {
+        let (SyncError::Connection(why) | SyncError::Interrupted(why) | SyncError::NotYetSupported(why)) = e;
+        runs.push(run(flow, false, why.clone()));
+    }
+    for r in runs {
+        if let Err(e) = state.record_run(args.connection, &r) {
+            tracing::warn!("cannot record the {} run: {e:#}", r.flow);
+        }
     }
 }
 

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Fortnox scopes the flows use.
-pub const FORTNOX_SCOPES: &str = "article price customer order invoice payment companyinformation settings currency";
+/// Fortnox scopes the flows use, and `bookkeeping` for the doctor (accounts, financial years).
+pub const FORTNOX_SCOPES: &str =
+    "article price customer order invoice payment companyinformation settings currency bookkeeping";
 
 /// What `connect woocommerce` saw: the store's certificate, for the user to compare.
 pub struct Verified {

@@ -15,8 +15,8 @@ use anyhow::{Result, bail};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-/// The topics the flows act on.
-pub const TOPICS: [&str; 2] = ["order.created", "order.updated"];
+/// The topics the flows act on (the doctor checks the same).
+pub use woonox_guest::sync::doctor_webhooks::TOPICS;
 
 /// Where `woonox serve` takes a connection's deliveries, below its public address.
 const HOOKS_PATH: &str = "/hooks/woocommerce";

@@ -132,6 +132,10 @@ pub fn engine() -> Result<Engine> {
 pub fn engine_for(limits: &Limits) -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    #[cfg(feature = "profiling")]
+    if std::env::var_os("WOONOX_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if limits.pooling {
         let mut pool = wasmtime::PoolingAllocationConfig::default();
         let instances = limits.instances.max(1);

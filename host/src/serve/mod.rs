@@ -7,6 +7,7 @@
 pub mod activity_view;
 pub mod cluster;
 pub mod cluster_view;
+pub mod doctor_view;
 pub mod guard;
 pub mod limits;
 pub mod login;
@@ -176,6 +177,7 @@ fn router(shared: Arc<Shared>, limits: &limits::Limits) -> axum::Router {
         .route("/login", get(login::page).post(login::submit))
         .route("/retry/{connection}/{id}", post(status_page::retry))
         .route("/run/{connection}/{flow}", post(status_page::run_now))
+        .route("/doctor/{connection}", post(doctor_view::run))
         .route("/held/{connection}/{action}", post(status_page::held_action))
         .route("/sync/{connection}", post(activity_view::sync_item))
         .route("/metrics", get(metrics::page))

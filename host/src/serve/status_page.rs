@@ -41,7 +41,7 @@ header{background:#1d2327;color:#fff;padding:.8rem 1rem}header h1{margin:0;font-
 main{max-width:72rem;margin:0 auto;padding:1rem}section{background:#fff;border:1px solid #dcdcde;border-radius:6px;padding:1rem;margin-bottom:1rem}\
 h2{margin:0 0 .5rem;font-size:1.2rem}h3{font-size:1rem;margin:1rem 0 .4rem}.scroll{overflow-x:auto}\
 table{border-collapse:collapse;width:100%;font-size:.92rem}td,th{border-bottom:1px solid #eee;padding:.35rem .5rem;text-align:left;vertical-align:top}\
-th{color:#50575e;font-weight:600}.ok{color:#176b2c}.bad{color:#b32d2e}.muted{color:#646970}\
+th{color:#50575e;font-weight:600}.ok{color:#176b2c}.bad{color:#b32d2e}.warn{color:#996800}.muted{color:#646970}\
 .badge{display:inline-block;border-radius:1rem;padding:.05rem .6rem;font-size:.85rem;font-weight:600;vertical-align:middle}\
 .badge.ok{background:#e6f4ea}.badge.bad{background:#fcf0f1}.attention{border-left:4px solid #b32d2e;padding-left:.8rem}\
 pre{white-space:pre-wrap;margin:0;font-family:inherit}form{display:inline}button{font:inherit;padding:.2rem .7rem;cursor:pointer}\
@@ -96,7 +96,9 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
     let waiting = held::waiting(&shared.store.namespace(name), None).unwrap_or_default();
     let recent = shared.store.recent_activity(name, 100).unwrap_or_default();
     let refused = activity_view::still_refused(&recent);
-    let needs_you = trouble.is_some() || !dead.is_empty() || !waiting.is_empty() || !refused.is_empty();
+    let examined = crate::doctor::last(&shared.store, name).unwrap_or_default();
+    let doctor_fails = examined.as_ref().is_some_and(|e| e.count(crate::doctor::Verdict::Failing) > 0);
+    let needs_you = trouble.is_some() || !dead.is_empty() || !waiting.is_empty() || !refused.is_empty() || doctor_fails;
     let badge = if needs_you {
         "<span class=\"badge bad\">needs attention</span>"
     } else {
@@ -116,6 +118,7 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
     }
     activity_view::lookup_section(html, (shared, store), name, asked.find, csrf);
     timing_section(html, shared, (name, worker), (&runs, depth), csrf);
+    super::doctor_view::section(html, name, examined.as_ref(), worker.examining(), csrf);
     activity_view::recent_section(html, (name, asked.unfold), &recent, store);
     html.push_str("</section>");
 }

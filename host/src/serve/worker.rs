@@ -35,6 +35,8 @@ pub struct Worker {
     pub secrets: Arc<crate::state::secrets::Secrets>,
     /// The 429s counted when the last job ended, so each job's own can be tallied.
     rate_limited_seen: std::sync::atomic::AtomicU64,
+    /// Set while the doctor examines the connection.
+    examining: std::sync::atomic::AtomicBool,
 }
 
 /// A scheduled poll as the status page shows it.
@@ -68,6 +70,7 @@ impl Worker {
             trouble: Mutex::new(None),
             due,
             rate_limited_seen: Default::default(),
+            examining: Default::default(),
         }
     }
 
@@ -77,6 +80,35 @@ impl Worker {
         let in_secs = |at: &Instant| now() + at.saturating_duration_since(Instant::now()).as_secs() as i64;
         let polls = self.schedule.0.iter().zip(due.iter());
         polls.map(|((flow, every), at)| Poll { flow: flow_name(*flow), every: *every, next_at: in_secs(at) }).collect()
+    }
+
+    /// Runs the doctor over this connection, once at a time; the result is kept in the
+    /// state, where the status page reads it.
+    pub async fn examine(&self, paths: &crate::connections::connection::Paths) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.examining.swap(true, SeqCst) {
+            return;
+        }
+        let examined = async {
+            let config = crate::connections::config::Config::load(&paths.config_file())?;
+            let patient = crate::doctor::Patient {
+                paths,
+                config: &config,
+                name: &self.name,
+                opened: &self.opened,
+                state: &self.store,
+                settings: &self.settings,
+            };
+            crate::doctor::examine(&patient, &self.runtime).await
+        };
+        if let Err(e) = examined.await {
+            tracing::error!(connection = %self.name, "the doctor could not run: {e:#}");
+        }
+        self.examining.store(false, SeqCst);
+    }
+
+    pub fn examining(&self) -> bool {
+        self.examining.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The store's home URL, for links to its admin pages.
@@ -236,7 +268,8 @@ pub fn backoff(attempts: u32) -> i64 {
     (base + rand::random_range(0..=base / 4)) as i64
 }
 
-fn summary(r: &Report) -> String {
+/// A report in one line, then up to five failures.
+pub fn summary(r: &Report) -> String {
     let mut text = format!(
         "{} created, {} updated, {} unchanged, {} skipped, {} failed",
         r.created,

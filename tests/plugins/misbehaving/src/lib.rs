@@ -138,6 +138,10 @@ mod component {
         fn handle_event(_: String, _: String, _: String, _: Endpoints, _: Settings) -> Result<Report, SyncError> {
             Err(SyncError::NotYetSupported("test plugin".into()))
         }
+
+        fn doctor(_: Endpoints, _: Settings, _: sync::DoctorOptions) -> Vec<sync::Finding> {
+            Vec::new()
+        }
     }
 
     export!(Misbehaving);
