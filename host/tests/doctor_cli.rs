@@ -206,3 +206,27 @@ fn first_sku(sim: &Sim) -> String {
         woo.products.iter().find(|p| p["type"] == "simple" && p["sku"].as_str().is_some_and(|s| !s.is_empty()));
     product.expect("a simple product with a SKU")["sku"].as_str().unwrap().to_owned()
 }
+
+/// The status page shows the last examination and runs the doctor again on request; a
+/// failing check marks the connection as needing attention.
+#[test]
+fn the_status_page_shows_the_doctor_and_runs_it() {
+    use common::serve::{ALL_OFF, free_port, schedule, serve, wait_until};
+    let (_rt, sim) = started(20);
+    let data = connected("doctor-page", &sim);
+    schedule(&data, "default", ALL_OFF);
+    let serve = serve(&data, free_port());
+    assert!(serve.page("/").contains("Doctor</h3><p>Not run yet"), "{}", serve.page("/"));
+    sim.fortnox.lock().unwrap().company.financial_years.clear();
+    let (status, to) = serve.post("/doctor/default", &[], Some(&serve.csrf()));
+    assert_eq!((status, to.as_str()), (303, "/"));
+    wait_until("the doctor's result on the page", 60, || serve.page("/").contains("Doctor: 1 failing"));
+    let page = serve.page("/");
+    assert!(page.contains("no financial year in Fortnox holds today"), "{page}");
+    assert!(page.contains("Create the financial year in Fortnox"), "{page}");
+    assert!(page.contains("needs attention"), "{page}");
+    // The same examination as the command's, kept for the page.
+    let (code, exam) = doctor(&data, None);
+    assert_eq!(code, Some(1));
+    assert_eq!(finding(&exam, "financial year")["verdict"], "failing");
+}

@@ -234,3 +234,38 @@ fn one_article_carries_more_than_its_list_item() {
     );
     assert_eq!(item["EAN"], article["EAN"], "the spec's list item does carry EAN");
 }
+
+/// What `woonox doctor` reads of the company is shaped as the spec's response schemas, and
+/// an unknown code or date gives 404 or an empty list.
+#[test]
+fn the_company_set_up_answers_as_the_spec_describes() {
+    let r = start();
+    let spec = fortnox_spec::spec().expect("spec loaded");
+    for (path, wrap) in [
+        ("/3/pricelists/A", "PriceList_Wrap"),
+        ("/3/modesofpayments/KORT", "ModeOfPayment_Wrap"),
+        ("/3/accounts/3740", "AccountSingleItem_Wrap"),
+        ("/3/financialyears?Date=2026-06-30", "FinancialYear_WrapList"),
+    ] {
+        let (status, mut body) = r.send("GET", path, None);
+        assert_eq!(status, 200, "{path}: {body}");
+        // Every list carries its paging (docs/fortnox-api.md §2); the spec's wrappers leave it out.
+        body.as_object_mut().unwrap().remove("MetaInformation");
+        let schema = json!({ "$ref": format!("#/definitions/{wrap}") });
+        spec.check(&schema, &body).unwrap_or_else(|v| panic!("{path}: {v:?} in {body}"));
+        let (key, inner) = body.as_object().unwrap().iter().next().unwrap();
+        let item = if inner.is_array() { &inner[0] } else { inner };
+        let wrapped = &spec.definition(wrap).unwrap()["properties"][key];
+        let item_ref = wrapped["$ref"].as_str().or(wrapped["items"]["$ref"].as_str()).unwrap();
+        let fields = spec.definition(item_ref.rsplit('/').next().unwrap()).unwrap()["properties"].as_object().unwrap();
+        assert!(item.as_object().unwrap().keys().all(|k| fields.contains_key(k)), "{path}: {item}");
+    }
+    for path in ["/3/pricelists/NOPE", "/3/modesofpayments/NOPE", "/3/accounts/9999"] {
+        assert_eq!(r.send("GET", path, None).0, 404, "{path}");
+    }
+    let (_, none) = r.send("GET", "/3/financialyears?Date=1999-06-30", None);
+    assert_eq!(none["FinancialYears"], json!([]));
+    r.sim.fortnox.lock().unwrap().company.unlicensed_scopes.insert("bookkeeping".into());
+    let (status, body) = r.send("GET", "/3/accounts/3740", None);
+    assert_eq!((status, body["ErrorInformation"]["code"].as_u64()), (403, Some(2001101)));
+}

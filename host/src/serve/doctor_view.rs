@@ -52,14 +52,22 @@ fn problems(html: &mut String, exam: &Examination) {
         let (class, word) = if f.verdict == Verdict::Failing { ("bad", "failing") } else { ("warn", "warning") };
         let _ = write!(
             html,
-            "<tr><td class={class}>{word}</td><td>{} {}</td><td>{}</td><td>{}</td></tr>",
-            escape(&f.side),
+            "<tr><td class={class}>{word}</td><td>{}: {}</td><td>{}</td><td>{}</td></tr>",
+            side_name(&f.side),
             escape(&f.check),
             escape(&f.detail),
             escape(&f.fix)
         );
     }
     html.push_str("</table></div>");
+}
+
+fn side_name(side: &str) -> &str {
+    match side {
+        "fortnox" => "Fortnox",
+        "woocommerce" => "WooCommerce",
+        _ => "woonox",
+    }
 }
 
 /// `POST /doctor/{connection}`: starts an examination and returns to the page at once.

@@ -113,12 +113,21 @@ fn connection_section(html: &mut String, shared: &Shared, (name, worker): (&str,
     held_section(html, name, &waiting, csrf);
     let store = worker.store_url();
     activity_view::refused_section(html, &refused, store);
+    // A failing check needs the merchant, so it comes first; otherwise it waits below.
+    let doctor = |html: &mut String| {
+        super::doctor_view::section(html, name, examined.as_ref(), worker.examining(), csrf);
+    };
+    if doctor_fails {
+        doctor(html);
+    }
     if asked.queued {
         activity_view::queued_note(html);
     }
     activity_view::lookup_section(html, (shared, store), name, asked.find, csrf);
     timing_section(html, shared, (name, worker), (&runs, depth), csrf);
-    super::doctor_view::section(html, name, examined.as_ref(), worker.examining(), csrf);
+    if !doctor_fails {
+        doctor(html);
+    }
     activity_view::recent_section(html, (name, asked.unfold), &recent, store);
     html.push_str("</section>");
 }
