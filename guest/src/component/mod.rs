@@ -17,6 +17,11 @@ mod wasi_state;
 #[cfg(feature = "connector")]
 mod wasi_transport;
 
+/// Talc instead of dlmalloc: the mappings allocate a node per JSON value, and dlmalloc's
+/// malloc and free were a fifth of the component's time (BENCHMARKS.md).
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 struct Component;
 
 export!(Component);
