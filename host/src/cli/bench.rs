@@ -72,21 +72,25 @@ struct Bench<'a> {
 
 impl Bench<'_> {
     async fn scenario(&self, scenario: &str, flow: Flow, minimum: Calls) -> Result<Row> {
-        let (made, seconds, peak) = self.measure(flow).await?;
+        let (made, seconds, peak, timeline) = self.measure(flow).await?;
+        let note = match timeline {
+            Some(t) => format!("{peak}; {t}"),
+            None => peak.to_string(),
+        };
         Ok(Row {
             scenario: scenario.to_owned(),
             made,
             minimum,
             seconds,
             floor: floor(made, self.woo_rate),
-            note: peak.to_string(),
+            note,
             peak_mb: peak.process_mb,
         })
     }
 
     /// Runs one flow from a clean rate window, in a woonox process of its own (so its
     /// memory is the host's alone); the calls each stand-in saw, the time and the peak.
-    async fn measure(&self, flow: Flow) -> Result<(Calls, f64, Peak)> {
+    async fn measure(&self, flow: Flow) -> Result<(Calls, f64, Peak, Option<super::bench_timeline::Timeline>)> {
         if let Ok(mut f) = self.sim.fortnox.lock() {
             f.reset_rate_windows();
         }
@@ -99,7 +103,9 @@ impl Bench<'_> {
         command.args(["sync", name(flow), "--connection", CONNECTION, "--json"]).env("WOONOX_PEAK_MEMORY", "1");
         let started = Instant::now();
         let out = tokio::task::spawn_blocking(move || command.output()).await??;
-        let seconds = started.elapsed().as_secs_f64();
+        let ended = Instant::now();
+        let seconds = ended.duration_since(started).as_secs_f64();
+        let timeline = super::bench_timeline::of(&self.sim.log.entries(), started, ended);
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
             anyhow::bail!("the {} run failed: {stderr}", name(flow));
@@ -109,7 +115,7 @@ impl Bench<'_> {
         };
         let peak = Peak { process_mb: mb("peak memory: "), component_mb: mb("component memory: ") };
         let made = (self.sim.log.count("fortnox"), self.sim.log.count("woocommerce"));
-        Ok((made, seconds, peak))
+        Ok((made, seconds, peak, timeline))
     }
 
     /// Changes the price of every `every`-th article; answers their SKUs.
@@ -196,7 +202,7 @@ impl Bench<'_> {
         let new_cost: usize = first_orders.iter().map(|o| new_buyer_calls(o)).sum();
         let fortnox_min = new_cost + new + returning + currencies.len();
         let woo_min = pages(eligible.len(), 100) + 2 * eligible.len();
-        let (made, seconds, peak) = self.measure(Flow::Orders).await?;
+        let (made, seconds, peak, timeline) = self.measure(Flow::Orders).await?;
         let per_returning = (made.0 - new_cost - new - currencies.len()) as f64 / returning.max(1) as f64;
         Ok(Row {
             scenario: format!("{} orders ({new} new buyers, {returning} returning)", eligible.len()),
@@ -204,7 +210,10 @@ impl Bench<'_> {
             minimum: (fortnox_min, woo_min),
             seconds,
             floor: floor(made, self.woo_rate),
-            note: format!("{per_returning:.2} Fortnox calls per returning-customer order; {peak}"),
+            note: format!(
+                "{per_returning:.2} Fortnox calls per returning-customer order; {peak}{}",
+                timeline.map(|t| format!("; {t}")).unwrap_or_default()
+            ),
             peak_mb: peak.process_mb,
         })
     }

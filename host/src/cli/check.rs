@@ -2,14 +2,11 @@
 
 use super::bad;
 use anyhow::Result;
-use std::sync::Arc;
-use woonox::connections::config::Config;
-use woonox::connections::connection::{Paths, open};
+use woonox::connections::connection::Paths;
+use woonox::runtime::Source;
 use woonox::runtime::connector_bindings::wit_sync::{Endpoints, SyncError};
 use woonox::runtime::wit_settings::to_wit;
-use woonox::runtime::{Limits, Runtime, Source};
 use woonox::state::held;
-use woonox::state::store::Store;
 
 pub async fn run(
     paths: &Paths,
@@ -18,10 +15,7 @@ pub async fn run(
     settings: &woonox_guest::Settings,
     json: bool,
 ) -> Result<()> {
-    let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, name, state.clone(), &Default::default()).map_err(bad)?;
-    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
+    let super::Opened { state, connection: opened, runtime, .. } = super::Opened::new(paths, source, name)?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let s = to_wit(settings);
     let answer = runtime

@@ -1,13 +1,9 @@
 //! `woonox doctor`: the checks as a table (or JSON); exit 1 when any check fails.
 
-use super::bad;
 use anyhow::{Result, bail};
-use std::sync::Arc;
-use woonox::connections::config::Config;
-use woonox::connections::connection::{Paths, open};
+use woonox::connections::connection::Paths;
 use woonox::doctor::{Examination, Patient, Verdict, examine};
-use woonox::runtime::{Limits, Runtime, Source};
-use woonox::state::store::Store;
+use woonox::runtime::Source;
 
 pub async fn run(
     paths: &Paths,
@@ -16,11 +12,8 @@ pub async fn run(
     settings: &woonox_guest::Settings,
     json: bool,
 ) -> Result<()> {
-    let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, name, state.clone(), &Default::default()).map_err(bad)?;
-    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
-    let patient = Patient { paths, config: &config, name, opened: &opened, state: &state, settings };
+    let super::Opened { config, state, connection, runtime } = super::Opened::new(paths, source, name)?;
+    let patient = Patient { paths, config: &config, name, opened: &connection, state: &state, settings };
     let exam = examine(&patient, &runtime).await?;
     if json {
         println!("{}", serde_json::to_string(&exam)?);

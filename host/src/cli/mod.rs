@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_cluster;
 pub mod bench_serve;
+pub mod bench_timeline;
 pub mod check;
 pub mod connect;
 pub mod demo;
@@ -13,6 +14,32 @@ pub mod progress;
 pub mod sim;
 pub mod stand_ins;
 pub mod sync;
+
+/// A connection opened for one command: its config, state, services and the component.
+pub struct Opened {
+    pub config: woonox::connections::config::Config,
+    pub state: std::sync::Arc<woonox::state::store::Store>,
+    pub connection: woonox::connections::connection::Opened,
+    pub runtime: woonox::runtime::Runtime,
+}
+
+impl Opened {
+    /// What is wrong with the connection's set-up is the user's to fix (exit 2).
+    pub fn new(
+        paths: &woonox::connections::connection::Paths,
+        source: &woonox::runtime::Source,
+        name: &str,
+    ) -> anyhow::Result<Opened> {
+        let config = woonox::connections::config::Config::load(&paths.config_file()).map_err(bad)?;
+        let state = std::sync::Arc::new(woonox::state::store::Store::for_paths(paths).map_err(bad)?);
+        let connection =
+            woonox::connections::connection::open(paths, &config, name, state.clone(), &Default::default())
+                .map_err(bad)?;
+        let limits = woonox::runtime::Limits::default();
+        let runtime = woonox::runtime::Runtime::new(source, Some(&paths.cache_dir()), limits)?;
+        Ok(Opened { config, state, connection, runtime })
+    }
+}
 
 /// The input, the settings or the connection need the user: exit 2.
 #[derive(Debug)]
