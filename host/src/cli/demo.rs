@@ -1,6 +1,6 @@
 //! `woonox demo`: the whole product on a laptop with no account anywhere. Stand-ins for
 //! Fortnox and WooCommerce start in-process with a seeded shop; woonox connects to them,
-//! runs every flow, lets "the accountant" pay and credit a few invoices in Fortnox, runs
+//! runs the doctor, runs every flow, lets "the accountant" pay and credit a few invoices in Fortnox, runs
 //! the flows that bring that back, and finally runs everything again to show that a
 //! second pass writes nothing.
 
@@ -41,7 +41,8 @@ pub async fn run(paths: &Paths, source: &Source, args: DemoArgs) -> Result<()> {
     println!("Connected. State and tokens live in {}.\n", demo.data_dir.display());
     let settings = demo_settings();
 
-    println!("1. Everything WooCommerce and Fortnox need from each other:");
+    doctor(&demo, source, &settings).await?;
+    println!("\n1. Everything WooCommerce and Fortnox need from each other:");
     let first =
         pass(&demo, source, &settings, &[Flow::Products, Flow::Stock, Flow::Customers, Flow::Orders, Flow::Refunds])
             .await?;
@@ -69,6 +70,26 @@ fn demo_settings() -> Settings {
     settings.order.document = DocumentKind::Invoice;
     settings.flows.paid_status = Some("completed".into());
     settings
+}
+
+/// `woonox doctor` before anything is written: its counts, and each check that is not ok.
+async fn doctor(demo: &Paths, source: &Source, settings: &Settings) -> Result<()> {
+    use woonox::doctor::{Patient, Verdict, examine};
+    let super::Opened { config, state, connection, runtime } = super::Opened::new(demo, source, CONNECTION)?;
+    let patient =
+        Patient { paths: demo, config: &config, name: CONNECTION, opened: &connection, state: &state, settings };
+    let exam = examine(&patient, &runtime).await?;
+    println!(
+        "First `woonox doctor` reads both sides and writes nothing: {} checks, {} ok, {} warning(s), {} failing.",
+        exam.findings.len(),
+        exam.count(Verdict::Ok),
+        exam.count(Verdict::Warning),
+        exam.count(Verdict::Failing)
+    );
+    for f in exam.findings.iter().filter(|f| f.verdict != Verdict::Ok) {
+        println!("   {} {}: {} ({})", f.side, f.check, f.detail, f.fix);
+    }
+    Ok(())
 }
 
 async fn pass(demo: &Paths, source: &Source, settings: &Settings, list: &[Flow]) -> Result<Vec<Report>> {
