@@ -14,7 +14,7 @@ pub enum Service {
 }
 
 impl Service {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Service::Fortnox => "Fortnox",
             Service::Woo => "WooCommerce",

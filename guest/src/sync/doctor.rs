@@ -73,7 +73,7 @@ pub fn read(ctx: &Ctx, service: Service, url: &str) -> Read {
             return Err(Refused {
                 status: 0,
                 code: None,
-                text: SyncError::from_transport(name(service), e).to_string(),
+                text: SyncError::from_transport(service.name(), e).to_string(),
             });
         }
     };
@@ -81,17 +81,10 @@ pub fn read(ctx: &Ctx, service: Service, url: &str) -> Read {
         200 => serde_json::from_slice(&response.body).map(Some).map_err(|e| Refused {
             status: 200,
             code: None,
-            text: format!("{} sent something that is not JSON: {e}", name(service)),
+            text: format!("{} sent something that is not JSON: {e}", service.name()),
         }),
         404 if looks_like_a_missing_item(service, &response.text()) => Ok(None),
         status => Err(refusal(service, status, &response.text())),
-    }
-}
-
-fn name(service: Service) -> &'static str {
-    match service {
-        Service::Fortnox => "Fortnox",
-        Service::Woo => "WooCommerce",
     }
 }
 
