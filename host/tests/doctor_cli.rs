@@ -157,10 +157,18 @@ fn each_store_state_that_breaks_a_sync_is_caught() {
     caught(&data, None, "tax class for 7 %", "failing", "no WooCommerce tax class charges 7 %");
     sim.fortnox.lock().unwrap().articles.remove("ODD-VAT");
 
-    // Last: without pretty permalinks nothing else on the store's side can be read.
+    let unnamed = sim.woo.lock().unwrap().products.iter().position(|p| p["sku"] == json!(sold)).unwrap();
+    store(&|s| s.products[unnamed]["sku"] = json!(""));
+    caught(&data, None, "products without SKU", "warning", "1 products have no SKU");
+    store(&|s| s.products[unnamed]["sku"] = json!(sold));
+
+    // Last: without pretty permalinks nothing else on the store's side can be read, and a
+    // sync then fails: the doctor names its last run.
     store(&|s| s.pretty_permalinks = false);
     caught(&data, None, "pretty permalinks", "failing", "pretty permalinks");
+    assert_ne!(woonox(&data, &["sync", "stock"]).status.code(), Some(0));
     store(&|s| s.pretty_permalinks = true);
+    caught(&data, None, "last stock run", "warning", "it failed");
 }
 
 #[test]
