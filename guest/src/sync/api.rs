@@ -21,7 +21,8 @@ impl Service {
         }
     }
 
-    fn stop(self, status: u16, body: &str) -> SyncError {
+    /// A refusal that stops a flow, explained.
+    pub fn stop(self, status: u16, body: &str) -> SyncError {
         match self {
             Service::Fortnox => SyncError::fortnox(status, body),
             Service::Woo => SyncError::woo(status, body),
@@ -53,10 +54,15 @@ pub fn get(net: &dyn Transport, service: Service, url: &str) -> Result<Option<Va
         200 => serde_json::from_slice(&response.body)
             .map(Some)
             .map_err(|e| SyncError::Interrupted(format!("{} sent something that is not JSON: {e}", service.name()))),
-        404 if service == Service::Fortnox => Ok(None),
-        404 if WooError::parse(404, &response.text()).code.ends_with("invalid_id") => Ok(None),
+        404 if names_a_missing_item(service, &response.text()) => Ok(None),
         status => Err(service.stop(status, &response.text())),
     }
+}
+
+/// Whether a 404's body says the item is missing (any Fortnox 404; WooCommerce's
+/// `*_invalid_id`), as opposed to a store that does not answer on `/wp-json/` at all.
+pub fn names_a_missing_item(service: Service, body: &str) -> bool {
+    service == Service::Fortnox || WooError::parse(404, body).code.ends_with("invalid_id")
 }
 
 /// A write (POST or PUT) of `body`, not retried: a lost answer stops the flow, and the

@@ -3,7 +3,7 @@
 //! nothing, and one check's failure never stops the others: a merchant sees every
 //! problem in one run.
 
-use super::api::Service;
+use super::api::{Service, names_a_missing_item};
 use super::transport::Request;
 use super::{Ctx, SyncError, doctor_fortnox, doctor_webhooks, doctor_woo};
 use crate::fortnox_error::FortnoxError;
@@ -83,30 +83,14 @@ pub fn read(ctx: &Ctx, service: Service, url: &str) -> Read {
             code: None,
             text: format!("{} sent something that is not JSON: {e}", service.name()),
         }),
-        404 if looks_like_a_missing_item(service, &response.text()) => Ok(None),
+        404 if names_a_missing_item(service, &response.text()) => Ok(None),
         status => Err(refusal(service, status, &response.text())),
     }
 }
 
-/// A 404 that names an item (Fortnox's error body, WooCommerce's `*_invalid_id`), not a
-/// store that does not answer on `/wp-json/` at all.
-fn looks_like_a_missing_item(service: Service, body: &str) -> bool {
-    match service {
-        Service::Fortnox => true,
-        Service::Woo => super::error::WooError::parse(404, body).code.ends_with("invalid_id"),
-    }
-}
-
 fn refusal(service: Service, status: u16, body: &str) -> Refused {
-    let text = match service {
-        Service::Fortnox => SyncError::fortnox(status, body).to_string(),
-        Service::Woo => SyncError::woo(status, body).to_string(),
-    };
-    let code = match service {
-        Service::Fortnox => FortnoxError::parse(body).and_then(|e| e.code),
-        Service::Woo => None,
-    };
-    Refused { status, code, text }
+    let code = (service == Service::Fortnox).then(|| FortnoxError::parse(body).and_then(|e| e.code)).flatten();
+    Refused { status, code, text: service.stop(status, body).to_string() }
 }
 
 /// What the store is, read once and shared by both sides' checks.

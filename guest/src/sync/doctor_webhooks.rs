@@ -18,7 +18,7 @@ pub fn check(ctx: &Ctx, expected: Option<&str>, findings: &mut Vec<Finding>) {
     if let Err(e) = woo_client::for_each(ctx.net, &ctx.endpoints.woocommerce, "webhooks", |h| hooks.push(h)) {
         return findings.push(Finding::warning(SIDE, "webhooks", format!("could not list them: {e}"), ""));
     }
-    let registered = hooks.iter().find(|h| is_woonox(h, "")).and_then(|h| h["delivery_url"].as_str());
+    let registered = hooks.iter().find(|h| named_woonox(h)).and_then(|h| h["delivery_url"].as_str());
     let Some(expected) = expected.or(registered) else {
         return findings.push(Finding::ok(SIDE, "webhooks", "not used: the connection syncs on its schedule"));
     };
@@ -50,9 +50,14 @@ fn topic_finding(hooks: &[Value], topic: &str, expected: &str) -> Finding {
     Finding::failing(SIDE, check, detail, fix)
 }
 
-/// woonox names its webhooks "woonox …"; one delivering to the expected URL is ours too.
+/// woonox names its webhooks "woonox …".
+fn named_woonox(hook: &Value) -> bool {
+    hook["name"].as_str().is_some_and(|n| n.starts_with("woonox"))
+}
+
+/// Named so, or delivering to the expected URL.
 fn is_woonox(hook: &Value, expected: &str) -> bool {
-    hook["name"].as_str().is_some_and(|n| n.starts_with("woonox")) || hook["delivery_url"] == expected
+    named_woonox(hook) || hook["delivery_url"] == expected
 }
 
 #[cfg(test)]

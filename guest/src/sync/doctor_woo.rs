@@ -3,15 +3,14 @@
 //! currency and its decimals; and, with Fortnox's articles read, every SKU the store
 //! sells is an article and a tax class charges each VAT rate the articles use.
 
-use super::api::Service;
+use super::api::{self, Service};
 use super::doctor::{Finding, Refused, Store, read};
 use super::doctor_fortnox::Articles;
 use super::tax_classes::TaxClasses;
-use super::transport::Request;
-use super::{Ctx, woo_client};
+use super::{Ctx, SyncError, woo_client};
 use crate::settings::{MissingSku, VatMode};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 const SIDE: &str = "woocommerce";
@@ -61,29 +60,21 @@ fn unreadable(r: &Refused) -> Finding {
 /// An empty batch: WooCommerce checks the key's write permission before it reads the
 /// body, and an empty batch changes nothing (ASSUMPTIONS.md, "doctor's write probe").
 fn key_permission(ctx: &Ctx) -> Finding {
-    let request = Request {
-        method: "POST",
-        url: ctx.woo("products/batch"),
-        headers: vec![("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())],
-        body: Some(b"{}".to_vec()),
-    };
-    match ctx.net.send(&request) {
-        Ok(r) if (200..300).contains(&r.status) => Finding::ok(SIDE, "key permission", "read/write"),
-        Ok(r) if r.status == 401 && r.text().contains("write permission") => Finding::failing(
+    let check = "key permission";
+    match api::write(ctx.net, Service::Woo, "POST", &ctx.woo("products/batch"), Some(&json!({}))) {
+        Ok(Ok(_)) => Finding::ok(SIDE, check, "read/write"),
+        Err(SyncError::Connection(why)) if why.contains("write permission") => Finding::failing(
             SIDE,
-            "key permission",
+            check,
             "the API key may only read: every write woonox makes would be refused",
             "WooCommerce → Settings → Advanced → REST API: edit the key, set Permissions to Read/Write",
         ),
-        Ok(r) => Finding::warning(
+        Ok(Err(why)) | Err(SyncError::Connection(why) | SyncError::Interrupted(why)) => Finding::warning(
             SIDE,
-            "key permission",
-            format!("could not tell: the store answered HTTP {} to an empty batch", r.status),
+            check,
+            format!("could not tell: the store refused an empty batch: {why}"),
             "Check that the key has Read/Write (WooCommerce → Settings → Advanced → REST API)",
         ),
-        Err(e) => {
-            Finding::warning(SIDE, "key permission", format!("could not tell: {e:?}"), "Run `woonox doctor` again")
-        }
     }
 }
 

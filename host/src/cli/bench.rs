@@ -73,10 +73,7 @@ struct Bench<'a> {
 impl Bench<'_> {
     async fn scenario(&self, scenario: &str, flow: Flow, minimum: Calls) -> Result<Row> {
         let (made, seconds, peak, timeline) = self.measure(flow).await?;
-        let note = match timeline {
-            Some(t) => format!("{peak}; {t}"),
-            None => peak.to_string(),
-        };
+        let note = timing(&peak, timeline);
         Ok(Row {
             scenario: scenario.to_owned(),
             made,
@@ -210,16 +207,21 @@ impl Bench<'_> {
             minimum: (fortnox_min, woo_min),
             seconds,
             floor: floor(made, self.woo_rate),
-            note: format!(
-                "{per_returning:.2} Fortnox calls per returning-customer order; {peak}{}",
-                timeline.map(|t| format!("; {t}")).unwrap_or_default()
-            ),
+            note: format!("{per_returning:.2} Fortnox calls per returning-customer order; {}", timing(&peak, timeline)),
             peak_mb: peak.process_mb,
         })
     }
 }
 
 /// A run's peak resident memory, and how much of it the component's linear memory was.
+/// The peak memory, and where the time went when the run made calls.
+fn timing(peak: &Peak, timeline: Option<super::bench_timeline::Timeline>) -> String {
+    match timeline {
+        Some(t) => format!("{peak}; {t}"),
+        None => peak.to_string(),
+    }
+}
+
 struct Peak {
     process_mb: f64,
     component_mb: f64,

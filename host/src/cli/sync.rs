@@ -4,13 +4,12 @@ use super::bad;
 use super::progress::Bars;
 use anyhow::{Result, bail};
 use std::sync::Arc;
-use woonox::connections::config::Config;
-use woonox::connections::connection::{Paths, open};
+use woonox::connections::connection::Paths;
 use woonox::runtime::connector_bindings::wit_sync::{
     Change, Endpoints, Failure, Flow, Report, RunAllOutcome, RunOptions, SyncError,
 };
 use woonox::runtime::wit_settings::to_wit;
-use woonox::runtime::{ConnectionContext, Limits, Runtime, Source};
+use woonox::runtime::{ConnectionContext, Source};
 use woonox::serve::worker::summary;
 use woonox::state::held;
 use woonox::state::queue::Run;
@@ -86,10 +85,7 @@ pub async fn flows(
     args: &SyncArgs<'_>,
     settings: &woonox_guest::Settings,
 ) -> Result<Vec<Report>> {
-    let config = Config::load(&paths.config_file()).map_err(bad)?;
-    let state = Arc::new(Store::for_paths(paths).map_err(bad)?);
-    let opened = open(paths, &config, args.connection, state.clone(), &Default::default()).map_err(bad)?;
-    let runtime = Runtime::new(source, Some(&paths.cache_dir()), Limits::default())?;
+    let super::Opened { state, connection: opened, runtime, .. } = super::Opened::new(paths, source, args.connection)?;
     let endpoints = Endpoints { fortnox: opened.fortnox_api.clone(), woocommerce: opened.store_url.clone() };
     let (s, options) = (to_wit(settings), RunOptions { dry_run: args.dry_run });
     let bars = Bars::new(!args.json);
