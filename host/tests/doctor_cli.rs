@@ -131,7 +131,7 @@ fn each_store_state_that_breaks_a_sync_is_caught() {
     caught(&data, None, "key permission", "failing", "may only read");
     store(&|s| s.key_permissions = "read_write".into());
 
-    caught(&data, Some("[order]\nprices = \"excluded\"\n"), "prices with VAT", "failing", "with VAT");
+    caught(&data, Some("[order]\nprices = \"excluded\"\n"), "prices with VAT", "failing", "is \"excluded\"");
 
     store(&|s| s.hpos = false);
     caught(&data, None, "HPOS", "warning", "off");

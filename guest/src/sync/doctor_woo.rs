@@ -98,7 +98,8 @@ fn prices_with_vat(ctx: &Ctx) -> Finding {
             SIDE,
             check,
             format!(
-                "the store enters prices {said} VAT, but order.prices is {mode:?}: order rows would be off by the VAT"
+                "the store enters prices {said} VAT, but order.prices is \"{}\": order rows would be off by the VAT",
+                if mode == VatMode::Included { "included" } else { "excluded" }
             ),
             "Set order.prices to \"auto\" (or to what the store does)",
         ),
