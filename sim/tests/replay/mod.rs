@@ -163,7 +163,10 @@ impl Client {
             let all: Vec<(String, String)> = query.iter().chain(oauth.iter()).cloned().collect();
             let mut sig = signature(method, &s.sig_method, &format!("{}{path}", self.base), &all, &s.secret);
             if s.tamper {
-                sig = format!("A{}", &sig[1..]).replace("AA", "AB");
+                // Always a different first character: replacing it with a fixed one
+                // left one signature in 64 unchanged, and the exchange then passed.
+                let first = if sig.starts_with('A') { 'B' } else { 'A' };
+                sig = format!("{first}{}", &sig[1..]);
             }
             oauth.push(("oauth_signature".to_owned(), sig));
             if s.in_header {
