@@ -84,8 +84,19 @@ impl State {
     /// stamping the article modified.
     pub fn set_price(&mut self, number: &str, price: f64) {
         if self.set_list_price(fortnox_prices::DEFAULT_LIST, number, price) {
-            touch(self, number);
+            touch(self, number, "article-updated-v1");
         }
+    }
+
+    /// Changes an article's stock on its card, as a merchant's count would: stamps the
+    /// article changed, which the `articles` topic tells (a warehouse delivery may tell
+    /// only `warehouse-stockbalances`: ASSUMPTIONS.md). False for an unknown article.
+    pub fn set_stock(&mut self, number: &str, level: f64) -> bool {
+        let Some(article) = self.articles.get_mut(number) else { return false };
+        article["QuantityInStock"] = json!(level);
+        article["DisposableQuantity"] = json!(level);
+        touch(self, number, "article-updated-v1");
+        true
     }
 
     /// Changes an article's first-tier price in a price list only (as the price-list
@@ -117,6 +128,11 @@ impl State {
     /// Forgets the requests counted so far (for tests that are not about pacing).
     pub fn reset_rate_windows(&mut self) {
         self.window.clear();
+    }
+
+    /// Whether `token` is a live access token.
+    pub fn access_token_valid(&self, token: &str) -> bool {
+        self.access.get(token).is_some_and(|expiry| *expiry > Instant::now())
     }
 
     /// Voids every access token at once, as if all had expired.
@@ -181,6 +197,9 @@ pub fn router(state: Shared) -> Router {
         .merge(crate::fortnox_company::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::fortnox_company::scopes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::fortnox_spec::check))
+        // The WebSocket topics are another service at Fortnox (ws.fortnox.se), outside the
+        // REST API's scopes and spec.
+        .route("/topics-v1", get(crate::fortnox_events::upgrade))
         .with_state(state)
 }
 
@@ -353,8 +372,10 @@ fn lastmodified(value: &str) -> Option<String> {
 }
 
 /// Stamps an article as changed now.
-fn touch(s: &mut State, number: &str) {
+/// Stamps an article as changed now, and tells the `articles` topic so.
+fn touch(s: &mut State, number: &str, event: &'static str) {
     s.modified.insert(number.to_owned(), chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string());
+    s.documents.events.push("articles", event, number);
 }
 
 /// One page of `items` under `key`, with `MetaInformation`; `limit` above 500 is refused.
@@ -420,7 +441,7 @@ async fn create_article(Axum(state): Axum<Shared>, headers: HeaderMap, Json(body
         return error(StatusCode::BAD_REQUEST, 2000013, "Artikelnumret används redan");
     }
     s.articles.insert(number.clone(), Value::Object(article));
-    touch(&mut s, &number);
+    touch(&mut s, &number, "article-created-v1");
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }
 
@@ -449,7 +470,7 @@ async fn update_article(
             article.insert(k, v);
         }
     }
-    touch(&mut s, &number);
+    touch(&mut s, &number, "article-updated-v1");
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }
 

@@ -99,6 +99,7 @@ pub fn routes() -> Router<Shared> {
         .route("/3/accounts/{number}", get(get_account))
         .route("/3/financialyears", get(list_financial_years))
         .route("/3/currencies/{code}", get(get_currency))
+        .route("/3/invoicepayments/{number}", get(get_payment))
 }
 
 async fn get_price_list(Axum(state): Axum<Shared>, headers: HeaderMap, Path(code): Path<String>) -> Response {
@@ -157,6 +158,17 @@ async fn get_currency(Axum(state): Axum<Shared>, headers: HeaderMap, Path(code):
         Some(rate) => Ok(json!({ "Currency": { "Code": code, "BuyRate": rate, "SellRate": rate, "Unit": 1,
                                                 "Date": "2026-11-26" } })),
         None => Err((404, 2000433, format!("Valutan {code} finns inte"))),
+    })
+}
+
+/// `GET /3/invoicepayments/{number}`: one payment (a Fortnox event names the payment).
+async fn get_payment(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    guarded(&state, &headers, |s| {
+        let found = s.documents.payments.iter().find(|p| p["Number"].to_string() == number);
+        match found {
+            Some(payment) => Ok(json!({ "InvoicePayment": payment })),
+            None => Err((404, 2000212, format!("Kan inte hitta inbetalningen {number}"))),
+        }
     })
 }
 

@@ -39,6 +39,8 @@ pub struct Documents {
     /// payment counts, unverified: see ASSUMPTIONS.md).
     pub invoice_modified: BTreeMap<u64, String>,
     pub payments: Vec<Value>,
+    /// Every change, as the WebSocket topics tell it (see fortnox_events).
+    pub events: crate::fortnox_events::Log,
     next_customer: u64,
     next_order: u64,
     pub(crate) next_invoice: u64,

@@ -43,7 +43,7 @@ impl Documents {
         }
         invoice.insert("FinalPayDate".into(), json!(""));
         self.invoices.insert(number, Value::Object(invoice.clone()));
-        self.touch_invoice(number);
+        self.touch_invoice(number, "invoice-created-v1");
         Value::Object(invoice)
     }
 
@@ -56,8 +56,13 @@ impl Documents {
         }
     }
 
-    /// Stamps an invoice as changed now.
-    pub fn touch_invoice(&mut self, number: u64) {
+    /// Stamps an invoice as changed now, and tells the `invoices` topic so.
+    pub fn touch_invoice(&mut self, number: u64, event: &'static str) {
+        self.stamp_invoice(number);
+        self.events.push("invoices", event, number.to_string());
+    }
+
+    fn stamp_invoice(&mut self, number: u64) {
         self.invoice_modified.insert(number, chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string());
     }
 
@@ -137,7 +142,7 @@ impl Documents {
     }
 
     fn set(&mut self, number: u64, key: &str, value: Value) -> Result<Value, Refusal> {
-        self.touch_invoice(number);
+        self.touch_invoice(number, "invoice-updated-v1");
         let invoice = self.invoices.get_mut(&number).expect("checked by the caller");
         invoice[key] = value;
         Ok(json!({ "Invoice": invoice }))
@@ -202,7 +207,7 @@ impl Documents {
         }
         merged.insert("Balance".into(), merged["Total"].clone());
         self.invoices.insert(number, Value::Object(merged.clone()));
-        self.touch_invoice(number);
+        self.touch_invoice(number, "invoice-updated-v1");
         Ok(json!({ "Invoice": merged }))
     }
 
@@ -242,10 +247,13 @@ impl Documents {
         if left == 0.0 {
             invoice["FinalPayDate"] = json!(date);
         }
-        self.touch_invoice(number);
+        self.stamp_invoice(number);
         let mut payment = p.clone();
-        payment.insert("Number".into(), json!(self.payments.len() + 1));
+        let payment_number = self.payments.len() + 1;
+        payment.insert("Number".into(), json!(payment_number));
         self.payments.push(Value::Object(payment.clone()));
+        // A payment is told as the payment, not as its invoice (ASSUMPTIONS.md).
+        self.events.push("invoices", "invoicepayment-bookkeep-v1", payment_number.to_string());
         Ok(json!({ "InvoicePayment": payment }))
     }
 }

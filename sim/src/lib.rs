@@ -9,6 +9,7 @@ pub mod faults;
 pub mod fortnox;
 pub mod fortnox_company;
 pub mod fortnox_documents;
+pub mod fortnox_events;
 pub mod fortnox_invoices;
 pub mod fortnox_prices;
 pub mod fortnox_schema;

@@ -32,23 +32,29 @@ pub fn run_over(ctx: &Ctx, mark: ReadMark, listing: &Listing) -> Result<Report, 
     let mut report = Report::default();
     for (i, credit) in credits.iter().enumerate() {
         ctx.progress.step(FLOW, i as u64 + 1, credits.len() as u64);
-        let item = format!("credit invoice {}", credit.number());
-        let ours = credit.list_item["ExternalInvoiceReference2"].as_str().is_some_and(|r| r.starts_with("woonox:"));
-        // A credit woonox is still making for a refund has no reference yet: leave it.
-        let in_making = is_pending(ctx.kv, &crediting_key(credit.order_id))?;
-        match held::get(ctx, FLOW, &item)? {
-            Some(h) if h.dismissed => report.add(item, Outcome::Unchanged),
-            Some(h) => report.skip(item, format!("waits for you: {}", h.reason)),
-            None if ours => report.add(item, skipped(ctx.dry_run, "woonox made it from a WooCommerce refund")),
-            None if in_making => report.add(item, skipped(ctx.dry_run, "its WooCommerce refund is being credited now")),
-            None => {
-                let outcome = one(ctx, credit)?;
-                report.add(item, outcome)
-            }
-        }
+        consider(ctx, credit, &mut report)?;
     }
     mark.advance(ctx, listing, report.failed.is_empty())?;
     Ok(report)
+}
+
+/// One credit invoice of a linked order, as a read or a Fortnox event brings it.
+pub fn consider(ctx: &Ctx, credit: &OurInvoice, report: &mut Report) -> Result<(), SyncError> {
+    let item = format!("credit invoice {}", credit.number());
+    let ours = credit.list_item["ExternalInvoiceReference2"].as_str().is_some_and(|r| r.starts_with("woonox:"));
+    // A credit woonox is still making for a refund has no reference yet: leave it.
+    let in_making = is_pending(ctx.kv, &crediting_key(credit.order_id))?;
+    match held::get(ctx, FLOW, &item)? {
+        Some(h) if h.dismissed => report.add(item, Outcome::Unchanged),
+        Some(h) => report.skip(item, format!("waits for you: {}", h.reason)),
+        None if ours => report.add(item, skipped(ctx.dry_run, "woonox made it from a WooCommerce refund")),
+        None if in_making => report.add(item, skipped(ctx.dry_run, "its WooCommerce refund is being credited now")),
+        None => {
+            let outcome = one(ctx, credit)?;
+            report.add(item, outcome)
+        }
+    }
+    Ok(())
 }
 
 fn one(ctx: &Ctx, credit: &OurInvoice) -> Result<Outcome, SyncError> {

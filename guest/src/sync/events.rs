@@ -7,7 +7,7 @@
 
 use super::api::{self, Service};
 use super::report::{Outcome, Report};
-use super::{Ctx, SyncError, orders_flow, products_flow, refunds_flow};
+use super::{Ctx, SyncError, invoice_event, orders_flow, products_flow, refunds_flow};
 use serde_json::Value;
 
 pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report, SyncError> {
@@ -31,7 +31,7 @@ pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report
                 refunds_flow::order_refunds(ctx, &order, &mut report)?;
             }
         }
-        // The status page's "sync this article now" (and, later, Fortnox's own events).
+        // The status page's "sync this article now", and Fortnox's `articles` topic.
         ("fortnox", "article.sync" | "article.updated") => {
             let asked: Value = serde_json::from_str(body).unwrap_or_default();
             match asked["sku"].as_str().filter(|s| !s.trim().is_empty()) {
@@ -39,6 +39,8 @@ pub fn handle(ctx: &Ctx, source: &str, topic: &str, body: &str) -> Result<Report
                 None => report.add("article event", Outcome::Failed("it names no article number (sku)".into())),
             }
         }
+        // Fortnox's `invoices` topic.
+        ("fortnox", "invoice.updated" | "invoicepayment.updated") => return invoice_event::handle(ctx, topic, body),
         _ => report.add(format!("{source} {topic}"), Outcome::Skipped),
     }
     Ok(report)

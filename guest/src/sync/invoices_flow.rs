@@ -25,14 +25,20 @@ pub fn run_over(ctx: &Ctx, mark: ReadMark, listing: &Listing) -> Result<Report, 
     let mut report = Report::default();
     for (i, invoice) in invoices.iter().enumerate() {
         ctx.progress.step(FLOW, i as u64 + 1, invoices.len() as u64);
-        let outcome = match links::load(ctx.kv, invoice.order_id)? {
-            None => skipped(ctx.dry_run, "not an invoice of an order woonox sent"),
-            Some(link) => one(ctx, invoice, link)?,
-        };
-        report.add(format!("invoice {}", invoice.number()), outcome);
+        consider(ctx, invoice, &mut report)?;
     }
     mark.advance(ctx, listing, report.failed.is_empty())?;
     Ok(report)
+}
+
+/// One invoice of a linked order, as a read or a Fortnox event brings it.
+pub fn consider(ctx: &Ctx, invoice: &OurInvoice, report: &mut Report) -> Result<(), SyncError> {
+    let outcome = match links::load(ctx.kv, invoice.order_id)? {
+        None => skipped(ctx.dry_run, "not an invoice of an order woonox sent"),
+        Some(link) => one(ctx, invoice, link)?,
+    };
+    report.add(format!("invoice {}", invoice.number()), outcome);
+    Ok(())
 }
 
 fn one(ctx: &Ctx, invoice: &OurInvoice, mut link: OrderLink) -> Result<Outcome, SyncError> {

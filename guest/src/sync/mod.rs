@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod fortnox_client;
 pub mod held;
+pub mod invoice_event;
 pub mod invoices_flow;
 pub mod links;
 pub mod order_follow_up;

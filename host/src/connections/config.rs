@@ -49,6 +49,9 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub behind_proxy: bool,
+    /// Fortnox's event socket, e.g. `wss://ws.fortnox.se/topics-v1`; unset, serve polls only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fortnox_events: Option<String>,
 }
 
 impl ServeConfig {

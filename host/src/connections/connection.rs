@@ -84,6 +84,8 @@ pub struct Opened {
     pub fortnox_api: String,
     pub store_url: String,
     pub secrets: Arc<Secrets>,
+    /// The company's login, for what is not a REST call (Fortnox's event socket).
+    pub fortnox_tokens: Arc<FortnoxTokens>,
 }
 
 pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>, windows: &FortnoxWindows) -> Result<Opened> {
@@ -98,12 +100,12 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>, windo
     for (what, url) in [("fortnox-api", &c.fortnox_api), ("fortnox-auth", &c.fortnox_auth)] {
         crate::wire::destination::require_https_beyond_loopback(what, url).map_err(anyhow::Error::msg)?;
     }
-    let tokens = FortnoxTokens::load(fortnox_app(&secrets, name, c)?, secrets.clone(), name)?;
+    let tokens = Arc::new(FortnoxTokens::load(fortnox_app(&secrets, name, c)?, secrets.clone(), name)?);
     let services = vec![
         Service {
             name: "fortnox",
             origin: Origin::parse(&c.fortnox_api).map_err(anyhow::Error::msg)?,
-            credential: Credential::Fortnox(Arc::new(tokens)),
+            credential: Credential::Fortnox(tokens.clone()),
             reach: Default::default(),
         },
         Service { reach: c.store_reach(), ..woo_service(&store_url, keys)? },
@@ -117,7 +119,13 @@ pub fn open(paths: &Paths, config: &Config, name: &str, state: Arc<Store>, windo
     let net =
         ConnectionNet { name: name.to_owned(), allow: AllowList::new(services), limiters, tls, ..Default::default() };
     let context = ConnectionContext { name: name.to_owned(), net: Arc::new(net), store: Some(state), progress: None };
-    Ok(Opened { context: Arc::new(context), fortnox_api: c.fortnox_api.clone(), store_url, secrets })
+    Ok(Opened {
+        context: Arc::new(context),
+        fortnox_api: c.fortnox_api.clone(),
+        store_url,
+        secrets,
+        fortnox_tokens: tokens,
+    })
 }
 
 /// Fortnox's rate windows in this process, one per company. Fortnox counts calls per

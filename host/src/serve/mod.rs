@@ -8,6 +8,7 @@ pub mod activity_view;
 pub mod cluster;
 pub mod cluster_view;
 pub mod doctor_view;
+pub mod fortnox_events;
 pub mod guard;
 pub mod limits;
 pub mod login;
@@ -32,6 +33,8 @@ pub struct ServeOptions {
     pub guard: GuardOptions,
     /// Finished jobs are forgotten after this many days.
     pub keep_days: u32,
+    /// Fortnox's event socket (`--fortnox-events`); unset, woonox.toml's `[serve]` decides.
+    pub fortnox_events: Option<String>,
 }
 
 /// What the HTTP side shares.
@@ -118,6 +121,13 @@ pub async fn run(
     }
     if let Some(cluster) = &cluster {
         tokio::spawn(cluster.clone().run(shutdown.clone()));
+    }
+    // With a shared state every process holds a socket: the queue's delivery ids make
+    // their takes of one event one job.
+    if let Some(url) = options.fortnox_events.or(config.serve.fortnox_events.clone()) {
+        for socket in fortnox_events::sockets(&url, &connections)? {
+            tokio::spawn(fortnox_events::run(socket, store.clone(), shutdown.clone()));
+        }
     }
     let shared = Arc::new(Shared { store, paths: paths.clone(), connections, metrics, guard, cluster });
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;

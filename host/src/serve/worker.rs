@@ -7,7 +7,7 @@ use super::metrics::Metrics;
 use super::schedule::{Schedule, flow_by_name, flow_name};
 use crate::connections::connection::Opened;
 use crate::runtime::Runtime;
-use crate::runtime::connector_bindings::wit_sync::{Endpoints, Report, RunOptions, SyncError};
+use crate::runtime::connector_bindings::wit_sync::{Endpoints, Flow, Report, RunOptions, SyncError};
 use crate::runtime::wit_settings::to_wit;
 use crate::state::leases::Fence;
 use crate::state::queue::{Job, Run, Work, now};
@@ -29,8 +29,11 @@ pub struct Worker {
     pub wake: Notify,
     /// The last job's error, if it failed; `None` after a success.
     pub trouble: Mutex<Option<String>>,
-    /// When each scheduled flow is next queued, in the schedule's order.
-    due: Mutex<Vec<Instant>>,
+    /// When each scheduled flow was last queued, in the schedule's order.
+    queued_at: Mutex<Vec<Option<Instant>>>,
+    /// Set while Fortnox's events reach this connection: its Fortnox-side polls then run
+    /// less often (see `EVENTS_STRETCH`).
+    pub events_live: std::sync::atomic::AtomicBool,
     /// The connection's secrets (the webhook secret deliveries are checked with).
     pub secrets: Arc<crate::state::secrets::Secrets>,
     /// The 429s counted when the last job ended, so each job's own can be tallied.
@@ -56,7 +59,7 @@ impl Worker {
         runtime: Arc<Runtime>,
         metrics: Arc<Metrics>,
     ) -> Worker {
-        let due = Mutex::new(vec![Instant::now(); schedule.0.len()]);
+        let queued_at = Mutex::new(vec![None; schedule.0.len()]);
         Worker {
             name: name.to_owned(),
             secrets: opened.secrets.clone(),
@@ -68,18 +71,37 @@ impl Worker {
             metrics,
             wake: Notify::new(),
             trouble: Mutex::new(None),
-            due,
+            queued_at,
+            events_live: Default::default(),
             rate_limited_seen: Default::default(),
             examining: Default::default(),
         }
     }
 
-    /// Each scheduled flow, its interval and when it is next queued.
+    /// Each scheduled flow, its interval (as stretched while events flow) and when it is
+    /// next queued.
     pub fn polls(&self) -> Vec<Poll> {
-        let due = self.due.lock().unwrap_or_else(|p| p.into_inner());
-        let in_secs = |at: &Instant| now() + at.saturating_duration_since(Instant::now()).as_secs() as i64;
-        let polls = self.schedule.0.iter().zip(due.iter());
-        polls.map(|((flow, every), at)| Poll { flow: flow_name(*flow), every: *every, next_at: in_secs(at) }).collect()
+        let queued_at = self.queued_at.lock().unwrap_or_else(|p| p.into_inner());
+        let polls = self.schedule.0.iter().zip(queued_at.iter());
+        polls
+            .map(|((flow, every), last)| {
+                let every = self.interval(*flow, *every);
+                let next = last.map(|at| at + every).unwrap_or_else(Instant::now);
+                let next_at = now() + next.saturating_duration_since(Instant::now()).as_secs() as i64;
+                Poll { flow: flow_name(*flow), every, next_at }
+            })
+            .collect()
+    }
+
+    /// A flow's poll interval now: Fortnox-side flows wait longer while events flow.
+    fn interval(&self, flow: Flow, every: Duration) -> Duration {
+        let live = self.events_live.load(std::sync::atomic::Ordering::Relaxed);
+        if live && fortnox_side(flow) { every * EVENTS_STRETCH } else { every }
+    }
+
+    /// The company's login, for Fortnox's event socket.
+    pub fn fortnox_tokens(&self) -> &Arc<crate::wire::fortnox_auth::FortnoxTokens> {
+        &self.opened.fortnox_tokens
     }
 
     /// Runs the doctor over this connection, once at a time; the result is kept in the
@@ -168,12 +190,13 @@ impl Worker {
         }
     }
 
-    /// Queues each scheduled flow whose time has come, and sets its next time.
+    /// Queues each scheduled flow whose time has come.
     fn queue_due_polls(&self) {
-        let mut due = self.due.lock().unwrap_or_else(|p| p.into_inner());
-        for ((flow, every), next) in self.schedule.0.iter().zip(due.iter_mut()) {
-            if Instant::now() >= *next {
-                *next = Instant::now() + *every;
+        let mut queued_at = self.queued_at.lock().unwrap_or_else(|p| p.into_inner());
+        for ((flow, every), last) in self.schedule.0.iter().zip(queued_at.iter_mut()) {
+            let every = self.interval(*flow, *every);
+            if last.is_none_or(|at| at.elapsed() >= every) {
+                *last = Some(Instant::now());
                 if let Err(e) = self.store.enqueue_flow(&self.name, flow_name(*flow)) {
                     tracing::error!(connection = %self.name, "cannot queue a poll: {e:#}");
                 }
@@ -189,6 +212,7 @@ impl Worker {
             Work::Flow(flow) => flow.clone(),
             // What the status page asked for ("sync … now") is told from deliveries.
             Work::Event { topic, .. } if topic.ends_with(".sync") => "sync now".to_owned(),
+            Work::Event { topic, .. } if source_of(topic) == "fortnox" => "fortnox events".to_owned(),
             Work::Event { .. } => "webhooks".to_owned(),
         };
         let (ok, summary) = match &result {
@@ -255,10 +279,21 @@ impl Worker {
     }
 }
 
-/// Which side an event job comes from: the status page's article syncs speak for
-/// Fortnox; webhooks come from WooCommerce.
+/// How many times longer a Fortnox-side poll waits while Fortnox's events flow: the poll
+/// stays the source of truth, catching what no event tells (a price-list change, a
+/// warehouse delivery), only less often.
+pub const EVENTS_STRETCH: u32 = 6;
+
+/// The flows that read what changed in Fortnox, which its events also tell.
+fn fortnox_side(flow: Flow) -> bool {
+    matches!(flow, Flow::Products | Flow::Stock | Flow::Invoices | Flow::CreditNotes)
+}
+
+/// Which side an event job comes from: the status page's article syncs and Fortnox's
+/// events speak for Fortnox; webhooks come from WooCommerce.
 pub fn source_of(topic: &str) -> &'static str {
-    if topic.starts_with("article.") { "fortnox" } else { "woocommerce" }
+    let fortnox = ["article.", "invoice.", "invoicepayment."];
+    if fortnox.iter().any(|p| topic.starts_with(p)) { "fortnox" } else { "woocommerce" }
 }
 
 /// Seconds before attempt `attempts + 1`: 5 s doubling per attempt, at most an hour, with

@@ -3,6 +3,7 @@
 //! permissions.
 
 pub mod activity;
+pub mod event_offsets;
 pub mod held;
 pub mod leases;
 pub mod permissions;

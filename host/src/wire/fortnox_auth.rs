@@ -78,6 +78,11 @@ impl FortnoxTokens {
         Ok(FortnoxTokens { app, secrets, connection: connection.to_owned(), current: Mutex::new(current) })
     }
 
+    /// The integration this login belongs to.
+    pub fn app(&self) -> &FortnoxApp {
+        &self.app
+    }
+
     /// A valid access token, refreshing first when it is about to expire.
     pub async fn access_token(&self) -> Result<String, AuthError> {
         let mut current = self.current.lock().await;

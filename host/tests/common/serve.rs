@@ -41,11 +41,17 @@ impl Drop for Serve {
 
 /// `woonox serve` on `port` with the global `args` (e.g. `--settings`), once it answers.
 pub fn serve_with(data: &Path, port: u16, args: &[&str]) -> Serve {
+    serve_full(data, port, args, &[])
+}
+
+/// `serve_with`, and `serve_args` after `serve` (e.g. `--fortnox-events`).
+pub fn serve_full(data: &Path, port: u16, args: &[&str], serve_args: &[&str]) -> Serve {
     let child = Command::new(env!("CARGO_BIN_EXE_woonox"))
         .arg("--data-dir")
         .arg(data)
         .args(args)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .args(serve_args)
         .env_remove("WOONOX_STATUS_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

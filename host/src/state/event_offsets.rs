@@ -1,0 +1,103 @@
+//! Where `woonox serve` stands in Fortnox's event topics: per topic, the offset of the last
+//! event it took. An event is taken in one transaction that queues its job and moves the
+//! offset, so a crash between the two cannot lose the event or take it twice; a replay of
+//! an event already taken finds its job by delivery id and queues nothing.
+
+use super::store::Store;
+use crate::state::queue::now;
+use crate::vals;
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+/// Beside the connections' namespaces; no connection is named with a ':'.
+const NAMESPACE: &str = "woonox-host:fortnox-events";
+
+/// What an event asks of one connection: a job topic and its body.
+pub struct EventJob<'a> {
+    pub connection: &'a str,
+    pub topic: &'a str,
+    pub body: String,
+}
+
+/// One event, as the socket received it.
+pub struct Taken<'a> {
+    /// The socket's key (the Fortnox app's client id): its offsets are its own.
+    pub socket: &'a str,
+    pub topic: &'a str,
+    pub offset: &'a str,
+    pub job: Option<EventJob<'a>>,
+}
+
+impl Store {
+    /// The offset of the last event taken per topic on `socket`.
+    pub fn event_offsets(&self, socket: &str) -> Result<BTreeMap<String, String>> {
+        let prefix = format!("{socket}:");
+        let keys = self.namespace(NAMESPACE).keys(&prefix)?;
+        let mut offsets = BTreeMap::new();
+        for key in keys {
+            if let Some(value) = self.namespace(NAMESPACE).get(&key)? {
+                offsets.insert(key[prefix.len()..].to_owned(), String::from_utf8_lossy(&value).into_owned());
+            }
+        }
+        Ok(offsets)
+    }
+
+    /// Queues the event's job, unless the same job already waits or this event was taken
+    /// before, and moves its topic's offset; all or nothing. True when a job was queued.
+    pub fn take_event(&self, event: &Taken) -> Result<bool> {
+        let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let key = format!("{}:{}", event.socket, event.topic);
+        let delivery = format!("fortnox:{}:{}", event.topic, event.offset);
+        self.transaction(|tx| {
+            let mut queued = false;
+            if let Some(job) = &event.job {
+                let waiting = tx.query_one(
+                    "SELECT count(*) FROM jobs WHERE connection = ?1 AND topic = ?2 AND body = ?3 AND state = 'queued'",
+                    vals![job.connection, job.topic, job.body.as_str()],
+                )?;
+                if waiting.map_or(Ok(0), |r| r.int(0))? == 0 {
+                    queued = tx.execute(
+                        "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING",
+                        vals![job.connection, job.topic, job.body.as_str(), delivery.as_str(), now()],
+                    )? == 1;
+                }
+            }
+            tx.execute(
+                "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                vals![NAMESPACE, key.as_str(), event.offset.as_bytes(), stamp.as_str()],
+            )?;
+            Ok(queued)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(offset: &str, sku: &str) -> Taken<'static> {
+        let body = serde_json::json!({ "sku": sku }).to_string();
+        let job = EventJob { connection: "shop", topic: "article.updated", body };
+        Taken {
+            socket: "app",
+            topic: "articles",
+            offset: Box::leak(offset.to_owned().into_boxed_str()),
+            job: Some(job),
+        }
+    }
+
+    #[test]
+    fn an_event_queues_its_job_once_and_moves_the_offset_with_it() {
+        let store = Store::in_memory().unwrap();
+        assert!(store.event_offsets("app").unwrap().is_empty());
+        assert!(store.take_event(&article("7", "TS-1")).unwrap());
+        assert_eq!(store.event_offsets("app").unwrap()["articles"], "7");
+        assert!(!store.take_event(&article("7", "TS-1")).unwrap(), "a replayed event queues nothing");
+        assert!(!store.take_event(&article("8", "TS-1")).unwrap(), "the same job already waits");
+        assert!(store.take_event(&article("9", "TS-2")).unwrap());
+        assert_eq!(store.event_offsets("app").unwrap()["articles"], "9");
+        assert!(store.event_offsets("other-app").unwrap().is_empty(), "each socket has its own offsets");
+    }
+}
