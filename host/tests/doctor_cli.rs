@@ -88,27 +88,39 @@ fn each_fortnox_state_that_breaks_a_sync_is_caught() {
     let company =
         |change: &dyn Fn(&mut woonox_sim::fortnox_company::Company)| change(&mut sim.fortnox.lock().unwrap().company);
 
-    company(&|c| drop(c.denied_scopes.insert("invoice".into())));
+    company(&|c| {
+        c.denied_scopes.insert("invoice".into());
+    });
     caught(&data, None, "scope invoice", "failing", "`invoice` scope");
-    company(&|c| drop(c.denied_scopes.clear()));
-    company(&|c| drop(c.unlicensed_scopes.insert("customer".into())));
+    company(&|c| c.denied_scopes.clear());
+    company(&|c| {
+        c.unlicensed_scopes.insert("customer".into());
+    });
     caught(&data, None, "scope customer", "failing", "no licence");
     company(&|c| c.unlicensed_scopes.clear());
 
     caught(&data, Some("[product]\nprice-list = \"Z\"\n"), "price list Z", "failing", "no price list \"Z\"");
 
     sim.woo.lock().unwrap().settings.set("general", "woocommerce_currency", &json!("EUR"));
-    company(&|c| drop(c.currencies.remove("EUR")));
+    company(&|c| {
+        let _ = c.currencies.remove("EUR");
+    });
     caught(&data, None, "currency EUR", "failing", "no currency EUR");
     sim.woo.lock().unwrap().settings.set("general", "woocommerce_currency", &json!("SEK"));
-    company(&|c| drop(c.currencies.insert("EUR".into(), 11.2)));
+    company(&|c| {
+        let _ = c.currencies.insert("EUR".into(), 11.2);
+    });
 
     let stripe = "[flows]\npayment-modes = [{ method = \"stripe\", mode = \"STRIPE\", account = 1580 }]\n";
     caught(&data, Some(stripe), "mode of payment STRIPE", "failing", "does not have");
 
-    company(&|c| drop(c.accounts.insert(3740, false)));
+    company(&|c| {
+        let _ = c.accounts.insert(3740, false);
+    });
     caught(&data, None, "account 3740", "failing", "inactive");
-    company(&|c| drop(c.accounts.insert(3740, true)));
+    company(&|c| {
+        let _ = c.accounts.insert(3740, true);
+    });
     caught(&data, Some("[order]\nfee-account = 3999\n"), "account 3999", "failing", "no account 3999");
 
     company(&|c| c.financial_years.clear());
@@ -116,7 +128,9 @@ fn each_fortnox_state_that_breaks_a_sync_is_caught() {
     company(&|c| *c = Default::default());
 
     // A connection made before woonox asked for `bookkeeping`: one warning, no failure.
-    company(&|c| drop(c.denied_scopes.insert("bookkeeping".into())));
+    company(&|c| {
+        let _ = c.denied_scopes.insert("bookkeeping".into());
+    });
     caught(&data, None, "scope bookkeeping", "warning", "chart of accounts");
     company(&|c| c.denied_scopes.clear());
 }

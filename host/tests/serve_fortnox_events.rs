@@ -112,7 +112,7 @@ fn a_dropped_socket_resumes_from_the_stored_offset_and_duplicates_change_nothing
     let (connections, resumed) = {
         let fortnox = sim.fortnox.lock().unwrap();
         let events = &fortnox.documents.events;
-        let resumed = events.commands.iter().filter(|c| c["command"] == "add-topics-v1").next_back().cloned();
+        let resumed = events.commands.iter().rfind(|c| c["command"] == "add-topics-v1").cloned();
         (events.connections, resumed.unwrap())
     };
     assert!(connections >= 2, "the socket was dropped and opened again");

@@ -164,7 +164,7 @@ async fn get_currency(Axum(state): Axum<Shared>, headers: HeaderMap, Path(code):
 /// `GET /3/invoicepayments/{number}`: one payment (a Fortnox event names the payment).
 async fn get_payment(Axum(state): Axum<Shared>, headers: HeaderMap, Path(number): Path<String>) -> Response {
     guarded(&state, &headers, |s| {
-        let found = s.documents.payments.iter().find(|p| p["Number"].to_string() == number);
+        let found = s.documents.payments.iter().find(|p| p["Number"].as_u64().is_some_and(|n| n.to_string() == number));
         match found {
             Some(payment) => Ok(json!({ "InvoicePayment": payment })),
             None => Err((404, 2000212, format!("Kan inte hitta inbetalningen {number}"))),
