@@ -130,6 +130,14 @@ enum Command {
         /// With --serve: how long the deliveries go on.
         #[arg(long, default_value_t = 60)]
         seconds: u64,
+        /// Instead: the time from a stock change in Fortnox to the new level in the store,
+        /// through `serve --fortnox-events` and by polling at the default schedule, over
+        /// --articles (--changes changes).
+        #[arg(long, conflicts_with_all = ["cluster", "serve"])]
+        events: bool,
+        /// With --events: how many stock changes are timed.
+        #[arg(long, default_value_t = 20)]
+        changes: usize,
     },
     /// Run flows (`all` runs every one, in dependency order).
     Sync {
@@ -406,8 +414,14 @@ fn run(cli: Cli) -> Result<()> {
                 serve,
                 rate,
                 seconds,
+                events,
+                changes,
             } => {
                 let source = source(&cli.plugin, Source::BuiltInConnector);
+                if events {
+                    let args = cli::bench_events::EventsArgs { articles, changes, woo_rate };
+                    return cli::bench_events::run(&paths, &source, args).await;
+                }
                 if serve {
                     let connections = connections.unwrap_or(20);
                     let args = cli::bench_serve::ServeArgs { connections, rate, seconds, woo_rate };

@@ -35,10 +35,15 @@ fn subscriptions(sim: &Sim) -> usize {
 
 /// A store with every article already synced, its polls off.
 fn synced(name: &str, sim: &Sim) -> std::path::PathBuf {
+    synced_with(name, sim, ALL_OFF)
+}
+
+/// `synced`, with its polls as `schedule` says.
+fn synced_with(name: &str, sim: &Sim, polls: &str) -> std::path::PathBuf {
     let data = connected(name, sim);
     sync_json(&data, &["sync", "products", "--json"]);
     sync_json(&data, &["sync", "stock", "--json"]);
-    schedule(&data, "default", ALL_OFF);
+    schedule(&data, "default", polls);
     data
 }
 
@@ -81,8 +86,11 @@ fn settled(sim: &Sim) {
 #[test]
 fn a_stock_change_in_fortnox_reaches_the_store_without_a_poll() {
     let (_rt, sim) = started(30);
-    let data = synced("events-stock", &sim);
-    let _serve = serve_events(&data, &sim, free_port());
+    // Stock polled hourly: the poll serve runs as it starts, then none for six hours.
+    let polls = ALL_OFF.replace("stock = \"off\"", "stock = \"1h\"");
+    let data = synced_with("events-stock", &sim, &polls);
+    let serve = serve_events(&data, &sim, free_port());
+    settled(&sim);
     let sku = skus(&sim, 1).remove(0);
     let level = woo_level(&sim, &sku).unwrap_or(0.0) + 17.0;
     sim.log.clear();
@@ -95,6 +103,9 @@ fn a_stock_change_in_fortnox_reaches_the_store_without_a_poll() {
         fortnox.iter().map(|e| format!("{} {}?{}", e.method, e.path, e.query)).collect::<Vec<_>>()
     );
     assert!(fortnox.iter().any(|e| e.path == format!("/3/articles/{sku}")), "the article was read by its number");
+    let page = serve.page("/");
+    assert!(page.contains("Fortnox events: live, last"), "the status page says the events flow");
+    assert!(page.contains("<td>stock</td><td>6 h</td>"), "the stock poll waits 6× longer while they do");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_cluster;
+pub mod bench_events;
 pub mod bench_serve;
 pub mod bench_timeline;
 pub mod check;

@@ -56,6 +56,7 @@ pub fn sockets(url: &str, workers: &BTreeMap<String, Arc<Worker>>) -> Result<Vec
             client_secret: app.client_secret.clone(),
             members: Vec::new(),
         });
+        worker.events_on.store(true, Ordering::Relaxed);
         socket.members.push(worker.clone());
     }
     Ok(by_app.into_values().collect())
@@ -208,8 +209,11 @@ fn take(socket: &Socket, store: &Store, tenants: &BTreeMap<u64, Arc<Worker>>, te
         Some(EventJob { connection: &w.name, topic: job_topic, body })
     });
     let queued = store.take_event(&Taken { socket: &socket.client_id, topic, offset: &offset, job })?;
-    if let (true, Some(worker)) = (queued, worker) {
-        worker.wake.notify_one();
+    if let Some(worker) = worker {
+        worker.last_event_at.store(crate::state::queue::now(), Ordering::Relaxed);
+        if queued {
+            worker.wake.notify_one();
+        }
     }
     Ok(())
 }

@@ -147,9 +147,10 @@ fn timing_section(
         Some(at) => format!("last webhook delivery {}", when(at)),
         None => "no webhook delivery yet".to_owned(),
     };
+    let events = events_line(worker);
     let _ = write!(
         html,
-        "<h3>When things happen</h3><div class=figures><span>Queue: {depth} job(s)</span><span>{delivery}</span>\
+        "<h3>When things happen</h3><div class=figures><span>Queue: {depth} job(s)</span><span>{delivery}</span>{events}\
          <span>Last 24 h: {} written, <span class={}>{} refused</span>, {} answers 429 (rate limited)</span></div>\
          <div class=scroll><table><tr><th>flow</th><th>polls every</th><th>next poll</th><th>last run</th><th>result</th><th></th></tr>",
         day.written,
@@ -177,6 +178,25 @@ fn timing_section(
         );
     }
     html.push_str("</table></div>");
+}
+
+/// Whether Fortnox's events reach this connection, when serve takes them.
+fn events_line(worker: &Worker) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !worker.events_on.load(Relaxed) {
+        return String::new();
+    }
+    let last = match worker.last_event_at.load(Relaxed) {
+        0 => "none yet".to_owned(),
+        at => when(at),
+    };
+    match worker.events_live.load(Relaxed) {
+        true => format!(
+            "<span>Fortnox events: live, last {last} (Fortnox-side polls {}× less often)</span>",
+            super::worker::EVENTS_STRETCH
+        ),
+        false => "<span class=bad>Fortnox events: reconnecting (polls at their full pace)</span>".to_owned(),
+    }
 }
 
 fn dead_section(html: &mut String, name: &str, dead: &[Job], csrf: &str) {

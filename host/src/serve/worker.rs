@@ -34,6 +34,10 @@ pub struct Worker {
     /// Set while Fortnox's events reach this connection: its Fortnox-side polls then run
     /// less often (see `EVENTS_STRETCH`).
     pub events_live: std::sync::atomic::AtomicBool,
+    /// Set when serve takes Fortnox's events for this connection.
+    pub events_on: std::sync::atomic::AtomicBool,
+    /// When the last Fortnox event for this connection was taken (Unix seconds; 0: none).
+    pub last_event_at: std::sync::atomic::AtomicI64,
     /// The connection's secrets (the webhook secret deliveries are checked with).
     pub secrets: Arc<crate::state::secrets::Secrets>,
     /// The 429s counted when the last job ended, so each job's own can be tallied.
@@ -73,6 +77,8 @@ impl Worker {
             trouble: Mutex::new(None),
             queued_at,
             events_live: Default::default(),
+            events_on: Default::default(),
+            last_event_at: Default::default(),
             rate_limited_seen: Default::default(),
             examining: Default::default(),
         }
