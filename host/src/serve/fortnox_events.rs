@@ -31,6 +31,10 @@ const TOPICS: [&str; 2] = ["articles", "invoices"];
 /// How long a command's answer may take before the socket is given up as stuck.
 const ANSWER_WITHIN: Duration = Duration::from_secs(30);
 
+/// A quiet socket is pinged after this long, and given up when the ping has no answer in
+/// as long again: a connection that died without a close must not leave the polls slowed.
+const QUIET: Duration = Duration::from_secs(30);
+
 /// Connections sharing one Fortnox app, and so one socket.
 pub struct Socket {
     pub url: String,
@@ -71,7 +75,7 @@ pub async fn run(socket: Socket, store: Arc<Store>, mut shutdown: watch::Receive
             ended = session(&socket, &store) => ended,
             _ = shutdown.changed() => Ok(()),
         };
-        live(&socket, false);
+        live(&socket.members, false);
         match ended {
             Ok(()) => tracing::info!(app = %socket.client_id, "Fortnox's event socket closed; opening it again"),
             Err(e) => tracing::warn!(app = %socket.client_id, "Fortnox's event socket: {e:#}"),
@@ -91,8 +95,8 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_millis(base + rand::random_range(0..=base / 4))
 }
 
-fn live(socket: &Socket, on: bool) {
-    for worker in &socket.members {
+fn live<'a>(workers: impl IntoIterator<Item = &'a Arc<Worker>>, on: bool) {
+    for worker in workers {
         worker.events_live.store(on, Ordering::Relaxed);
     }
 }
@@ -132,16 +136,28 @@ async fn stream<S: AsyncRead + AsyncWrite + Unpin>(
     command(&mut ws, json!({ "command": "add-topics-v1", "topics": topics })).await?;
     command(&mut ws, json!({ "command": "subscribe-v1" })).await?;
     tracing::info!(app = %socket.client_id, companies = tenants.len(), resumed = ?offsets, "Fortnox's events flow");
-    live(socket, true);
-    while let Some(message) = ws.next().await {
-        match message? {
+    // Only the companies Fortnox took: a refused login leaves its connection's polls as they are.
+    live(tenants.values(), true);
+    let mut pinged = false;
+    loop {
+        let message = match tokio::time::timeout(QUIET, ws.next()).await {
+            Err(_) if pinged => bail!("no answer to a ping within {QUIET:?}"),
+            Err(_) => {
+                ws.send(Message::Ping(Default::default())).await?;
+                pinged = true;
+                continue;
+            }
+            Ok(None) => return Ok(()),
+            Ok(Some(message)) => message?,
+        };
+        pinged = false;
+        match message {
             Message::Text(text) => take(socket, store, &tenants, text.as_str())?,
-            Message::Ping(data) => ws.send(Message::Pong(data)).await?,
             Message::Close(_) => return Ok(()),
+            // tungstenite answers a ping itself.
             _ => {}
         }
     }
-    Ok(())
 }
 
 /// Adds every member's company; answers which connection each tenant id is.
