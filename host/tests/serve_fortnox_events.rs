@@ -1,8 +1,8 @@
 //! `woonox serve --fortnox-events` against the stand-in's WebSocket topics: a stock change
 //! in Fortnox reaches the store with no poll; a socket dropped mid-stream and a serve
 //! killed mid-event both resume from the stored offset, every change applied once and
-//! none lost; duplicated events change nothing; an invoice payment's event marks its
-//! order paid.
+//! none lost; duplicated events change nothing; a payment's event marks its order paid,
+//! and a credit's becomes one refund.
 
 mod common;
 
@@ -177,10 +177,12 @@ fn woo_write_paths(sim: &Sim) -> Vec<String> {
     writes.map(|e| format!("{} {}", e.method, e.path)).collect()
 }
 
-#[test]
-fn a_payment_in_fortnox_marks_its_order_paid_without_a_poll() {
-    let (_rt, sim) = started(40);
-    let data = connected("events-payment", &sim);
+/// Stand-ins and a data directory whose processing order has its Fortnox invoice (the
+/// orders flow made it), serve taking the events with every poll off; answers the order
+/// and its invoice's number.
+fn invoiced(name: &str, port: u16) -> (tokio::runtime::Runtime, Sim, Serve, u64, u64) {
+    let (rt, sim) = started(40);
+    let data = connected(name, &sim);
     let settings = data.join("settings.toml");
     std::fs::write(&settings, "[order]\ndocument = \"invoice\"\n\n[flows]\npaid-status = \"completed\"\n").unwrap();
     let settings = settings.to_string_lossy().into_owned();
@@ -188,24 +190,52 @@ fn a_payment_in_fortnox_marks_its_order_paid_without_a_poll() {
     schedule(&data, "default", ALL_OFF);
     let processing = sim.woo.lock().unwrap().orders.iter().find(|o| o["status"] == "processing").cloned();
     let order = processing.unwrap()["id"].as_u64().unwrap();
-    let _serve = serve_events_with(&data, &sim, free_port(), &["--settings", &settings]);
+    let reference = format!(":{order}");
+    let number = *sim
+        .fortnox
+        .lock()
+        .unwrap()
+        .documents
+        .invoices
+        .iter()
+        .find(|(_, i)| i["ExternalInvoiceReference1"].as_str().is_some_and(|r| r.ends_with(&reference)))
+        .unwrap()
+        .0;
+    let serve = serve_events_with(&data, &sim, port, &["--settings", &settings]);
     sim.log.clear();
+    (rt, sim, serve, order, number)
+}
+
+fn invoice_listings(sim: &Sim) -> usize {
+    sim.log.entries().into_iter().filter(|e| e.method == "GET" && e.path == "/3/invoices").count()
+}
+
+#[test]
+fn a_payment_in_fortnox_marks_its_order_paid_without_a_poll() {
+    let (_rt, sim, _serve, order, number) = invoiced("events-payment", free_port());
     {
         let mut fortnox = sim.fortnox.lock().unwrap();
-        let reference = format!(":{order}");
-        let (number, total) = fortnox
-            .documents
-            .invoices
-            .iter()
-            .find(|(_, i)| i["ExternalInvoiceReference1"].as_str().is_some_and(|r| r.ends_with(&reference)))
-            .map(|(n, i)| (*n, i["Total"].clone()))
-            .unwrap();
+        let total = fortnox.documents.invoices[&number]["Total"].clone();
         let payment = serde_json::json!({ "InvoicePayment": { "InvoiceNumber": number, "Amount": total,
                                                               "PaymentDate": "2099-01-01" } });
         fortnox.documents.pay(&payment).unwrap();
     }
     let status = || sim.woo.lock().unwrap().orders.iter().find(|o| o["id"] == order).unwrap()["status"].clone();
     wait_until("the order to be marked paid", 30, || status() == "completed");
-    let listings = sim.log.entries().into_iter().filter(|e| e.method == "GET" && e.path == "/3/invoices").count();
-    assert_eq!(listings, 0, "the invoice was read by its number, not found by a poll");
+    assert_eq!(invoice_listings(&sim), 0, "the invoice was read by its number, not found by a poll");
+}
+
+#[test]
+fn a_credit_in_fortnox_becomes_a_refund_once_without_a_poll() {
+    let (_rt, sim, _serve, order, number) = invoiced("events-credit", free_port());
+    {
+        let mut fortnox = sim.fortnox.lock().unwrap();
+        fortnox.documents.invoice_action(number, "bookkeep").unwrap();
+        fortnox.documents.invoice_action(number, "credit").unwrap();
+    }
+    let refunds = || sim.woo.lock().unwrap().writes.refunds.get(&order).map_or(0, Vec::len);
+    wait_until("the credit as a refund", 30, || refunds() > 0);
+    settled(&sim);
+    assert_eq!(refunds(), 1, "one credit, one refund, whatever events told of it");
+    assert_eq!(invoice_listings(&sim), 0, "the credit was read by its number, not found by a poll");
 }
