@@ -239,3 +239,29 @@ fn a_credit_in_fortnox_becomes_a_refund_once_without_a_poll() {
     assert_eq!(refunds(), 1, "one credit, one refund, whatever events told of it");
     assert_eq!(invoice_listings(&sim), 0, "the credit was read by its number, not found by a poll");
 }
+
+#[test]
+fn the_doctor_says_whether_fortnox_takes_the_events() {
+    let (_rt, sim) = started(20);
+    let data = connected("events-doctor", &sim);
+    let doctor = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_woonox"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["doctor", "--json"])
+            .env("WOONOX_FORTNOX_EVENTS", events_url(&sim))
+            .output()
+            .unwrap();
+        let exam: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let findings = exam["findings"].as_array().unwrap().clone();
+        (out.status.code(), findings.into_iter().find(|f| f["check"] == "push events").expect("a push events check"))
+    };
+    let (code, found) = doctor();
+    assert_eq!((code, found["verdict"].as_str()), (Some(0), Some("ok")), "{found}");
+    assert_eq!(subscriptions(&sim), 0, "the doctor subscribes to nothing");
+    sim.fortnox.lock().unwrap().documents.events.denied = true;
+    let (code, found) = doctor();
+    assert_eq!((code, found["verdict"].as_str()), (Some(1), Some("failing")), "{found}");
+    assert!(found["detail"].as_str().unwrap().contains("no permission to use WebSockets"), "{found}");
+    assert!(found["fix"].as_str().unwrap().contains("WebSocket permission"), "{found}");
+}

@@ -7,7 +7,8 @@
 //!
 //! Delivery is at least once, as Fortnox says: a replay starts *at* the offset given, so
 //! the event a client stored last comes again. Fault knobs: drop the connection after so
-//! many events, send every event twice, pace the events.
+//! many events, send every event twice, pace the events, refuse the app (no WebSocket
+//! permission).
 
 use crate::fortnox::State;
 use axum::extract::State as Axum;
@@ -40,6 +41,8 @@ pub struct Log {
     pub duplicate: bool,
     /// Wait this long before each event, so that a test can stop a client mid-stream.
     pub pace: Option<Duration>,
+    /// The app lacks the WebSocket permission: `add-tenants-v1` is refused.
+    pub denied: bool,
     /// Each command received, without its secrets: its name and, for topics, what was asked.
     pub commands: Vec<Value>,
     /// Connections accepted so far.
@@ -200,6 +203,9 @@ fn command(state: &Shared, session: &mut Session, text: &str) -> Value {
 fn add_tenants(s: &State, session: &mut Session, asked: &Value) -> Result<Value, String> {
     if asked["clientSecret"] != crate::FORTNOX_CLIENT_SECRET {
         return Err("invalid client secret".into());
+    }
+    if s.documents.events.denied {
+        return Err("the integration has no permission to use WebSockets".into());
     }
     let tokens: Vec<&str> = asked["accessTokens"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     let tenant: u64 = s.tenant_id.parse().unwrap_or_default();

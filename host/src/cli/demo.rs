@@ -76,8 +76,15 @@ fn demo_settings() -> Settings {
 async fn doctor(demo: &Paths, source: &Source, settings: &Settings) -> Result<()> {
     use woonox::doctor::{Patient, Verdict, examine};
     let super::Opened { config, state, connection, runtime } = super::Opened::new(demo, source, CONNECTION)?;
-    let patient =
-        Patient { paths: demo, config: &config, name: CONNECTION, opened: &connection, state: &state, settings };
+    let patient = Patient {
+        paths: demo,
+        config: &config,
+        name: CONNECTION,
+        opened: &connection,
+        state: &state,
+        settings,
+        fortnox_events: None,
+    };
     let exam = examine(&patient, &runtime).await?;
     println!(
         "First `woonox doctor` reads both sides and writes nothing: {} checks, {} ok, {} warning(s), {} failing.",

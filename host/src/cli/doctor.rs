@@ -13,7 +13,10 @@ pub async fn run(
     json: bool,
 ) -> Result<()> {
     let super::Opened { config, state, connection, runtime } = super::Opened::new(paths, source, name)?;
-    let patient = Patient { paths, config: &config, name, opened: &connection, state: &state, settings };
+    let events = woonox::doctor::events::configured(&config);
+    let fortnox_events = events.as_deref();
+    let patient =
+        Patient { paths, config: &config, name, opened: &connection, state: &state, settings, fortnox_events };
     let exam = examine(&patient, &runtime).await?;
     if json {
         println!("{}", serde_json::to_string(&exam)?);

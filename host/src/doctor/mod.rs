@@ -3,6 +3,7 @@
 //! it knows ([`local`]). The last examination is kept in the connection's state, where the
 //! status page shows it.
 
+pub mod events;
 pub mod local;
 
 use crate::connections::config::Config;
@@ -67,6 +68,8 @@ pub struct Patient<'a> {
     pub opened: &'a Opened,
     pub state: &'a Store,
     pub settings: &'a woonox_guest::Settings,
+    /// Fortnox's event socket, when serve is to take the events.
+    pub fortnox_events: Option<&'a str>,
 }
 
 /// Runs every check and keeps the result for the status page.
@@ -75,6 +78,9 @@ pub async fn examine(patient: &Patient<'_>, runtime: &Runtime) -> Result<Examina
     // is what tells whether anything has used the connection lately.
     let own = local::checks(patient);
     let mut findings = services(patient, runtime).await?;
+    if let Some(url) = patient.fortnox_events {
+        findings.push(events::check(url, patient.opened).await);
+    }
     findings.extend(own);
     // Each side's checks together, in the order they ran.
     findings.sort_by_key(|f| ["fortnox", "woocommerce", "woonox"].iter().position(|s| *s == f.side));

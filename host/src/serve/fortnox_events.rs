@@ -60,7 +60,7 @@ pub fn sockets(url: &str, workers: &BTreeMap<String, Arc<Worker>>) -> Result<Vec
             client_secret: app.client_secret.clone(),
             members: Vec::new(),
         });
-        worker.events_on.store(true, Ordering::Relaxed);
+        let _ = worker.events_url.set(url.to_owned());
         socket.members.push(worker.clone());
     }
     Ok(by_app.into_values().collect())
@@ -101,29 +101,46 @@ fn live<'a>(workers: impl IntoIterator<Item = &'a Arc<Worker>>, on: bool) {
     }
 }
 
-/// One socket from opening to its end: `Ok` when Fortnox closed it.
-async fn session(socket: &Socket, store: &Store) -> Result<()> {
-    let request = socket.url.as_str();
-    let uri: http::Uri = request.parse().context("the events address")?;
+/// A socket's byte stream, plain (loopback only) or TLS.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Ws = WebSocketStream<Box<dyn Io>>;
+
+/// Opens the WebSocket at `url` (`wss://`, or `ws://` on this machine).
+async fn open(url: &str) -> Result<Ws> {
+    let uri: http::Uri = url.parse().context("the events address")?;
     let host = uri.host().context("the events address names no host")?.trim_matches(['[', ']']).to_owned();
     let tls = uri.scheme_str() == Some("wss");
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.with_context(|| format!("{host}:{port}"))?;
-    if !tls {
-        let (ws, _) = tokio_tungstenite::client_async(request, tcp).await?;
-        return stream(socket, store, ws).await;
-    }
-    let name = rustls::pki_types::ServerName::try_from(host.clone())?;
-    let tls = tokio_rustls::TlsConnector::from(crate::wire::tls::platform()).connect(name, tcp).await?;
-    let (ws, _) = tokio_tungstenite::client_async(request, tls).await?;
-    stream(socket, store, ws).await
+    let io: Box<dyn Io> = match tls {
+        false => Box::new(tcp),
+        true => {
+            let name = rustls::pki_types::ServerName::try_from(host.clone())?;
+            Box::new(tokio_rustls::TlsConnector::from(crate::wire::tls::platform()).connect(name, tcp).await?)
+        }
+    };
+    Ok(tokio_tungstenite::client_async(url, io).await?.0)
 }
 
-async fn stream<S: AsyncRead + AsyncWrite + Unpin>(
-    socket: &Socket,
-    store: &Store,
-    mut ws: WebSocketStream<S>,
-) -> Result<()> {
+/// Whether Fortnox takes a company's events on `url`: the socket opens and
+/// `add-tenants-v1` takes its token. Nothing is subscribed.
+pub async fn probe(url: &str, client_secret: &str, access_token: &str) -> Result<()> {
+    let mut ws = tokio::time::timeout(ANSWER_WITHIN, open(url)).await.context("no answer")??;
+    let token = format!("Bearer {access_token}");
+    let asked = json!({ "command": "add-tenants-v1", "clientSecret": client_secret, "accessTokens": [token] });
+    let answer = command(&mut ws, asked).await?;
+    let _ = ws.close(None).await;
+    match answer["tenantIds"].as_object().is_some_and(|ids| ids.contains_key(&token)) {
+        true => Ok(()),
+        false => bail!("Fortnox did not take this company's login"),
+    }
+}
+
+/// One socket from opening to its end: `Ok` when Fortnox closed it.
+async fn session(socket: &Socket, store: &Store) -> Result<()> {
+    let mut ws = open(&socket.url).await?;
     let tenants = add_tenants(socket, &mut ws).await?;
     let offsets = store.event_offsets(&socket.client_id)?;
     let topics: Vec<Value> = TOPICS
@@ -161,10 +178,7 @@ async fn stream<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Adds every member's company; answers which connection each tenant id is.
-async fn add_tenants<S: AsyncRead + AsyncWrite + Unpin>(
-    socket: &Socket,
-    ws: &mut WebSocketStream<S>,
-) -> Result<BTreeMap<u64, Arc<Worker>>> {
+async fn add_tenants(socket: &Socket, ws: &mut Ws) -> Result<BTreeMap<u64, Arc<Worker>>> {
     let mut by_token = BTreeMap::new();
     for worker in &socket.members {
         match worker.fortnox_tokens().access_token().await {
@@ -188,7 +202,7 @@ async fn add_tenants<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Sends a command and waits for its answer; an error answer ends the socket.
-async fn command<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>, asked: Value) -> Result<Value> {
+async fn command(ws: &mut Ws, asked: Value) -> Result<Value> {
     let name = asked["command"].as_str().unwrap_or_default().to_owned();
     ws.send(Message::Text(asked.to_string().into())).await?;
     let answer = tokio::time::timeout(ANSWER_WITHIN, async {

@@ -183,7 +183,7 @@ fn timing_section(
 /// Whether Fortnox's events reach this connection, when serve takes them.
 fn events_line(worker: &Worker) -> String {
     use std::sync::atomic::Ordering::Relaxed;
-    if !worker.events_on.load(Relaxed) {
+    if worker.events_url.get().is_none() {
         return String::new();
     }
     let last = match worker.last_event_at.load(Relaxed) {

@@ -34,8 +34,8 @@ pub struct Worker {
     /// Set while Fortnox's events reach this connection: its Fortnox-side polls then run
     /// less often (see `EVENTS_STRETCH`).
     pub events_live: std::sync::atomic::AtomicBool,
-    /// Set when serve takes Fortnox's events for this connection.
-    pub events_on: std::sync::atomic::AtomicBool,
+    /// Fortnox's event socket, when serve takes the events for this connection.
+    pub events_url: std::sync::OnceLock<String>,
     /// When the last Fortnox event for this connection was taken (Unix seconds; 0: none).
     pub last_event_at: std::sync::atomic::AtomicI64,
     /// The connection's secrets (the webhook secret deliveries are checked with).
@@ -77,7 +77,7 @@ impl Worker {
             trouble: Mutex::new(None),
             queued_at,
             events_live: Default::default(),
-            events_on: Default::default(),
+            events_url: Default::default(),
             last_event_at: Default::default(),
             rate_limited_seen: Default::default(),
             examining: Default::default(),
@@ -126,6 +126,7 @@ impl Worker {
                 opened: &self.opened,
                 state: &self.store,
                 settings: &self.settings,
+                fortnox_events: self.events_url.get().map(String::as_str),
             };
             crate::doctor::examine(&patient, &self.runtime).await
         };
