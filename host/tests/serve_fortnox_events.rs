@@ -105,6 +105,7 @@ fn a_stock_change_in_fortnox_reaches_the_store_without_a_poll() {
     assert!(fortnox.iter().any(|e| e.path == format!("/3/articles/{sku}")), "the article was read by its number");
     let page = serve.page("/");
     assert!(page.contains("Fortnox events: live, last"), "the status page says the events flow");
+    assert!(page.contains("no webhook delivery yet"), "an event is not told as a webhook delivery");
     assert!(page.contains("<td>stock</td><td>6 h</td>"), "the stock poll waits 6× longer while they do");
 }
 

@@ -470,6 +470,11 @@ async fn update_article(
             article.insert(k, v);
         }
     }
+    // What is free to sell follows the stock: Fortnox computes it (read-only), less what
+    // orders reserve.
+    let in_stock = article.get("QuantityInStock").and_then(Value::as_f64).unwrap_or(0.0);
+    let reserved = article.get("ReservedQuantity").and_then(Value::as_f64).unwrap_or(0.0);
+    article.insert("DisposableQuantity".into(), json!(in_stock - reserved));
     touch(&mut s, &number, "article-updated-v1");
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }

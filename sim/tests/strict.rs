@@ -2,7 +2,7 @@
 //! Fortnox or WooCommerce documents or was recorded doing.
 
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 use woonox_sim::{FORTNOX_CLIENT_ID, FORTNOX_CLIENT_SECRET, Sim, SimConfig};
 
 struct Running {
@@ -108,6 +108,20 @@ fn articles_page_with_meta_information_and_a_500_limit() {
     assert_eq!(page["Articles"].as_array().unwrap().len(), 203);
     assert!(page["Articles"][0]["DisposableQuantity"].is_string(), "list items carry numbers as strings");
     assert_eq!(r.fortnox_get("/3/articles?limit=501", &access).0, 400);
+}
+
+#[test]
+fn stock_written_on_an_article_is_what_is_free_to_sell_less_the_reserved() {
+    let r = start(3);
+    let (access, _) = r.first_tokens();
+    let sku = r.sim.fortnox.lock().unwrap().articles.keys().next().cloned().unwrap();
+    r.sim.fortnox.lock().unwrap().articles.get_mut(&sku).unwrap()["ReservedQuantity"] = json!(4);
+    let body = json!({ "Article": { "QuantityInStock": 321 } });
+    let (status, answer) = r.fortnox_put(&format!("/3/articles/{sku}"), &access, Some(body));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["Article"]["DisposableQuantity"].as_f64(), Some(317.0), "{answer}");
+    let refused = json!({ "Article": { "DisposableQuantity": 5 } });
+    assert_eq!(r.fortnox_put(&format!("/3/articles/{sku}"), &access, Some(refused)).0, 400, "Fortnox computes it");
 }
 
 #[test]

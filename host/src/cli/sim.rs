@@ -19,6 +19,8 @@ pub async fn run(config: SimConfig) -> Result<()> {
         sim.fortnox_url
     );
     println!("  woonox check");
+    println!("Take the Fortnox stand-in's push events:");
+    println!("  woonox serve --fortnox-events {}/topics-v1", sim.fortnox_url.replacen("http://", "ws://", 1));
     println!("\nCtrl-C stops them.");
     tokio::signal::ctrl_c().await?;
     Ok(())

@@ -152,7 +152,15 @@ async fn session(socket: &Socket, store: &Store) -> Result<()> {
         .collect();
     command(&mut ws, json!({ "command": "add-topics-v1", "topics": topics })).await?;
     command(&mut ws, json!({ "command": "subscribe-v1" })).await?;
-    tracing::info!(app = %socket.client_id, companies = tenants.len(), resumed = ?offsets, "Fortnox's events flow");
+    // Said on every (re)subscription, as serve says where it listens: it is what an operator
+    // looks for after a drop.
+    let resumed: Vec<String> = offsets.iter().map(|(topic, offset)| format!("{topic} at {offset}")).collect();
+    println!(
+        "woonox serve: Fortnox's events flow from {} for {} company(ies) ({})",
+        socket.url,
+        tenants.len(),
+        if resumed.is_empty() { "from now on".to_owned() } else { format!("resumed: {}", resumed.join(", ")) }
+    );
     // Only the companies Fortnox took: a refused login leaves its connection's polls as they are.
     live(tenants.values(), true);
     let mut pinged = false;

@@ -187,12 +187,12 @@ fn events_line(worker: &Worker) -> String {
         return String::new();
     }
     let last = match worker.last_event_at.load(Relaxed) {
-        0 => "none yet".to_owned(),
-        at => when(at),
+        0 => "no event since serve started".to_owned(),
+        at => format!("last {}", when(at)),
     };
     match worker.events_live.load(Relaxed) {
         true => format!(
-            "<span>Fortnox events: live, last {last} (Fortnox-side polls {}× less often)</span>",
+            "<span>Fortnox events: live, {last} (Fortnox-side polls {}× less often)</span>",
             super::worker::EVENTS_STRETCH
         ),
         false => "<span class=bad>Fortnox events: reconnecting (polls at their full pace)</span>".to_owned(),

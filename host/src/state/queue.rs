@@ -224,7 +224,8 @@ impl Store {
         self.transaction(|tx| {
             let row = tx.query_one(
                 "SELECT MAX(created_at) FROM jobs
-                 WHERE connection = ?1 AND topic IS NOT NULL AND topic NOT LIKE '%.sync'",
+                 WHERE connection = ?1 AND topic IS NOT NULL AND topic NOT LIKE '%.sync'
+                 AND (delivery_id IS NULL OR delivery_id NOT LIKE 'fortnox:%')",
                 vals![connection],
             )?;
             row.map_or(Ok(None), |r| r.opt_int(0))
