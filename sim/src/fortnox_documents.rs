@@ -96,6 +96,7 @@ impl Documents {
         let mut customer = c.clone();
         customer.insert("CustomerNumber".into(), json!(number.to_string()));
         self.customers.insert(number, Value::Object(customer.clone()));
+        self.events.push("customers", "customer-created-v1", number.to_string());
         Ok(json!({ "Customer": customer }))
     }
 
@@ -114,6 +115,7 @@ impl Documents {
         }
         check_customer(&merged)?;
         self.customers.insert(number, Value::Object(merged.clone()));
+        self.events.push("customers", "customer-updated-v2", number.to_string());
         Ok(json!({ "Customer": merged }))
     }
 
@@ -141,6 +143,7 @@ impl Documents {
         order.insert("Cancelled".into(), json!(false));
         order.insert("InvoiceReference".into(), json!("0"));
         self.orders.insert(number, Value::Object(order.clone()));
+        self.events.push("orders", "order-created-v1", number.to_string());
         Ok(json!({ "Order": order }))
     }
 }

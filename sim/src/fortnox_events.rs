@@ -19,8 +19,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// The topics the stand-in has events for (Fortnox has more; any other is refused).
-pub const TOPICS: [&str; 2] = ["articles", "invoices"];
+/// The topics the stand-in has events for: what its API changes (Fortnox has more; any
+/// other is refused).
+pub const TOPICS: [&str; 4] = ["articles", "customers", "invoices", "orders"];
 
 #[derive(Clone, Debug)]
 pub struct Event {

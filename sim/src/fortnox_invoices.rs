@@ -115,6 +115,7 @@ impl Documents {
         invoice.insert("OrderReference".into(), json!(number.to_string()));
         invoice.extend(self.totals_of(&invoice.clone(), "InvoiceRows", "DeliveredQuantity", articles)?);
         let created = self.store_invoice(invoice);
+        self.events.push("orders", "order-updated-v1", number.to_string());
         let order = self.orders.get_mut(&number).expect("read above");
         order["InvoiceReference"] = created["DocumentNumber"].clone();
         Ok(json!({ "Order": order }))
@@ -126,6 +127,8 @@ impl Documents {
             return Err(refuse(2000716, "Ordern är fakturerad och kan inte makuleras"));
         }
         order["Cancelled"] = json!(true);
+        let order = order.clone();
+        self.events.push("orders", "order-cancelled-v1", number.to_string());
         Ok(json!({ "Order": order }))
     }
 
