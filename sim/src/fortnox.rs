@@ -92,9 +92,9 @@ impl State {
     /// article changed, which the `articles` topic tells (a warehouse delivery may tell
     /// only `warehouse-stockbalances`: ASSUMPTIONS.md). False for an unknown article.
     pub fn set_stock(&mut self, number: &str, level: f64) -> bool {
-        let Some(article) = self.articles.get_mut(number) else { return false };
-        article["QuantityInStock"] = json!(level);
-        article["DisposableQuantity"] = json!(level);
+        let Some(article) = self.articles.get_mut(number).and_then(Value::as_object_mut) else { return false };
+        article.insert("QuantityInStock".into(), json!(level));
+        free_to_sell(article);
         touch(self, number, "article-updated-v1");
         true
     }
@@ -371,7 +371,14 @@ fn lastmodified(value: &str) -> Option<String> {
     chrono::NaiveDateTime::parse_from_str(&full, "%Y-%m-%d %H:%M:%S").ok().map(|_| full)
 }
 
-/// Stamps an article as changed now.
+/// What is free to sell follows the stock: Fortnox computes `DisposableQuantity`
+/// (read-only) as the stock less what orders reserve.
+fn free_to_sell(article: &mut serde_json::Map<String, Value>) {
+    let in_stock = article.get("QuantityInStock").and_then(Value::as_f64).unwrap_or(0.0);
+    let reserved = article.get("ReservedQuantity").and_then(Value::as_f64).unwrap_or(0.0);
+    article.insert("DisposableQuantity".into(), json!(in_stock - reserved));
+}
+
 /// Stamps an article as changed now, and tells the `articles` topic so.
 fn touch(s: &mut State, number: &str, event: &'static str) {
     s.modified.insert(number.to_owned(), chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string());
@@ -470,11 +477,7 @@ async fn update_article(
             article.insert(k, v);
         }
     }
-    // What is free to sell follows the stock: Fortnox computes it (read-only), less what
-    // orders reserve.
-    let in_stock = article.get("QuantityInStock").and_then(Value::as_f64).unwrap_or(0.0);
-    let reserved = article.get("ReservedQuantity").and_then(Value::as_f64).unwrap_or(0.0);
-    article.insert("DisposableQuantity".into(), json!(in_stock - reserved));
+    free_to_sell(article);
     touch(&mut s, &number, "article-updated-v1");
     Json(json!({ "Article": s.articles[&number] })).into_response()
 }

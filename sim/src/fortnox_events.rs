@@ -54,7 +54,7 @@ pub struct Log {
 impl Log {
     /// Records a change: the next offset of its topic.
     pub fn push(&mut self, topic: &'static str, kind: &'static str, entity: impl Into<String>) {
-        let offset = self.events.iter().filter(|e| e.topic == topic).count() as u64 + 1;
+        let offset = self.next_offset(topic);
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         self.events.push(Event { topic, offset, kind, entity: entity.into(), at });
         self.wake.notify_waiters();
@@ -119,7 +119,7 @@ async fn session(state: Shared, mut socket: WebSocket) {
 async fn send_new(state: &Shared, session: &mut Session, socket: &mut WebSocket) -> bool {
     let (batch, tenant, duplicate, pace) = {
         let s = state.lock().unwrap();
-        let tenant: u64 = s.tenant_id.parse().unwrap_or_default();
+        let tenant = tenant_of(&s);
         let log = &s.documents.events;
         let batch: Vec<Event> = session
             .topics
@@ -128,10 +128,10 @@ async fn send_new(state: &Shared, session: &mut Session, socket: &mut WebSocket)
             .collect();
         (batch, tenant, log.duplicate, log.pace)
     };
+    if !session.tenants.contains(&tenant) {
+        return true;
+    }
     for event in batch {
-        if !session.tenants.contains(&tenant) {
-            break;
-        }
         if let Some(pace) = pace {
             tokio::time::sleep(pace).await;
         }
@@ -152,6 +152,11 @@ async fn send_new(state: &Shared, session: &mut Session, socket: &mut WebSocket)
         session.topics.insert(event.topic, event.offset + 1);
     }
     true
+}
+
+/// The stand-in's one company, as events and `tenantIds` name it.
+fn tenant_of(s: &State) -> u64 {
+    s.tenant_id.parse().unwrap_or_default()
 }
 
 /// Counts one event against the drop knob; true when the connection must drop now.
@@ -209,7 +214,7 @@ fn add_tenants(s: &State, session: &mut Session, asked: &Value) -> Result<Value,
         return Err("the integration has no permission to use WebSockets".into());
     }
     let tokens: Vec<&str> = asked["accessTokens"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-    let tenant: u64 = s.tenant_id.parse().unwrap_or_default();
+    let tenant = tenant_of(s);
     let (mut ids, mut invalid) = (serde_json::Map::new(), Vec::new());
     for token in tokens {
         if s.access_token_valid(token.strip_prefix("Bearer ").unwrap_or(token)) {

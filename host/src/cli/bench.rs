@@ -92,11 +92,7 @@ impl Bench<'_> {
             f.reset_rate_windows();
         }
         self.sim.log.clear();
-        let mut command = std::process::Command::new(std::env::current_exe()?);
-        command.arg("--data-dir").arg(&self.dir.data_dir);
-        if let Source::Plugin(path) = self.source {
-            command.arg("--plugin").arg(path);
-        }
+        let mut command = super::bench_cluster::woonox_command(self.dir, self.source)?;
         command.args(["sync", name(flow), "--connection", CONNECTION, "--json"]).env("WOONOX_PEAK_MEMORY", "1");
         let started = Instant::now();
         let out = tokio::task::spawn_blocking(move || command.output()).await??;

@@ -218,14 +218,21 @@ pub(super) fn poll_only(dir: &Paths, polled: Option<&str>) -> Result<()> {
     config.save(&dir.config_file())
 }
 
-/// `woonox serve` on the data directory at `bind`, logging to `log` there; the caller adds
-/// what else its processes need.
-pub(super) fn serve_command(dir: &Paths, source: &Source, bind: &str, log: &str) -> Result<Command> {
+/// This `woonox` on the data directory, with the same component; the caller adds the
+/// command.
+pub(super) fn woonox_command(dir: &Paths, source: &Source) -> Result<Command> {
     let mut command = Command::new(std::env::current_exe()?);
     command.arg("--data-dir").arg(&dir.data_dir);
     if let Source::Plugin(path) = source {
         command.arg("--plugin").arg(path);
     }
+    Ok(command)
+}
+
+/// `woonox serve` on the data directory at `bind`, logging to `log` there; the caller adds
+/// what else its processes need.
+pub(super) fn serve_command(dir: &Paths, source: &Source, bind: &str, log: &str) -> Result<Command> {
+    let mut command = woonox_command(dir, source)?;
     let log = std::fs::File::create(dir.data_dir.join(log))?;
     command
         .args(["serve", "--bind", bind])

@@ -5,12 +5,13 @@
 //! one change over, measured, plus the wait for the next poll, which the schedule sets
 //! (0 to 5 minutes, 2.5 on average). Also the calls each way makes.
 
-use super::bench_cluster::{Process, poll_only, serve_command, wait};
+use super::bench_cluster::{Process, poll_only, serve_command, wait, woonox_command};
 use anyhow::{Result, bail};
 use std::time::{Duration, Instant};
 use woonox::connections::connection::Paths;
+use woonox::runtime::connector_bindings::wit_sync::Flow;
 use woonox::runtime::{Limits, Runtime, Source};
-use woonox::serve::schedule::DEFAULTS;
+use woonox::serve::schedule::Schedule;
 use woonox_sim::{Sim, SimConfig};
 
 pub struct EventsArgs {
@@ -43,12 +44,7 @@ pub async fn run(paths: &Paths, source: &Source, args: EventsArgs) -> Result<()>
 
 /// One `woonox sync <flow>` in its own process.
 fn sync(dir: &Paths, source: &Source, flow: &str) -> Result<()> {
-    let mut command = std::process::Command::new(std::env::current_exe()?);
-    command.arg("--data-dir").arg(&dir.data_dir);
-    if let Source::Plugin(path) = source {
-        command.arg("--plugin").arg(path);
-    }
-    let out = command.args(["sync", flow, "--connection", CONNECTION, "--json"]).output()?;
+    let out = woonox_command(dir, source)?.args(["sync", flow, "--connection", CONNECTION, "--json"]).output()?;
     if !out.status.success() {
         bail!("the {flow} run failed: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -120,8 +116,7 @@ fn woo_level(sim: &Sim, sku: &str) -> Option<f64> {
 }
 
 fn print(args: &EventsArgs, poll: &Polled, events: &Evented) {
-    let every = DEFAULTS.iter().find(|(f, _)| woonox::serve::schedule::flow_name(*f) == "stock").map(|(_, e)| *e);
-    let interval = every.and_then(|e| e.trim_end_matches('m').parse::<f64>().ok()).unwrap_or(5.0) * 60.0;
+    let interval = default_stock_interval().as_secs_f64();
     let mut sorted = events.seconds.clone();
     sorted.sort_by(f64::total_cmp);
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
@@ -146,4 +141,10 @@ fn print(args: &EventsArgs, poll: &Polled, events: &Evented) {
         events.calls.1 as f64 / sorted.len() as f64
     );
     println!("Ratio of medians, polling to events: {:.0}×", (poll.seconds + interval / 2.0) / at(0.5));
+}
+
+/// The stock poll's interval when the schedule is left as it is.
+fn default_stock_interval() -> Duration {
+    let defaults = Schedule::from_config(&Default::default()).expect("the defaults are valid");
+    defaults.0.into_iter().find(|(flow, _)| *flow == Flow::Stock).map(|(_, every)| every).expect("stock has a default")
 }

@@ -237,7 +237,7 @@ async fn command(ws: &mut Ws, asked: Value) -> Result<Value> {
 /// Takes one event: its job (if woonox acts on it) queued and the offset moved together.
 fn take(socket: &Socket, store: &Store, tenants: &BTreeMap<u64, Arc<Worker>>, text: &str) -> Result<()> {
     let event: Value = serde_json::from_str(text).with_context(|| "an event that is not JSON")?;
-    let (Some(topic), Some(offset)) = (event["topic"].as_str(), offset_of(&event["offset"])) else {
+    let (Some(topic), Some(offset)) = (event["topic"].as_str(), text_of(&event["offset"])) else {
         tracing::warn!("an event without topic or offset, passed over: {}", event["type"]);
         return Ok(());
     };
@@ -256,8 +256,8 @@ fn take(socket: &Socket, store: &Store, tenants: &BTreeMap<u64, Arc<Worker>>, te
     Ok(())
 }
 
-/// Offsets come as strings (Fortnox's examples); a number is taken as written.
-fn offset_of(v: &Value) -> Option<String> {
+/// An offset or an entity id: a string in Fortnox's examples; a number is taken as written.
+fn text_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -268,7 +268,7 @@ fn offset_of(v: &Value) -> Option<String> {
 /// The job an event asks for, if any: an article's product, price and stock; an invoice
 /// or a payment's invoice. A deleted article deletes nothing in the store.
 pub fn job_for(event: &Value) -> Option<(&'static str, String)> {
-    let entity = offset_of(&event["entityId"])?;
+    let entity = text_of(&event["entityId"])?;
     let kind = event["type"].as_str().unwrap_or_default();
     match event["topic"].as_str()? {
         "articles" if kind.starts_with("article-created") || kind.starts_with("article-updated") => {

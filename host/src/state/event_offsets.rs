@@ -3,8 +3,8 @@
 //! offset, so a crash between the two cannot lose the event or take it twice; a replay of
 //! an event already taken finds its job by delivery id and queues nothing.
 
-use super::store::Store;
-use crate::state::queue::now;
+use super::queue::insert_event;
+use super::store::{Store, set_in};
 use crate::vals;
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -45,7 +45,6 @@ impl Store {
     /// Queues the event's job, unless the same job already waits or this event was taken
     /// before, and moves its topic's offset; all or nothing. True when a job was queued.
     pub fn take_event(&self, event: &Taken) -> Result<bool> {
-        let stamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let key = format!("{}:{}", event.socket, event.topic);
         let delivery = format!("fortnox:{}:{}", event.topic, event.offset);
         self.transaction(|tx| {
@@ -56,18 +55,10 @@ impl Store {
                     vals![job.connection, job.topic, job.body.as_str()],
                 )?;
                 if waiting.map_or(Ok(0), |r| r.int(0))? == 0 {
-                    queued = tx.execute(
-                        "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING",
-                        vals![job.connection, job.topic, job.body.as_str(), delivery.as_str(), now()],
-                    )? == 1;
+                    queued = insert_event(tx, job.connection, job.topic, &job.body, Some(&delivery))?.is_some();
                 }
             }
-            tx.execute(
-                "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                vals![NAMESPACE, key.as_str(), event.offset.as_bytes(), stamp.as_str()],
-            )?;
+            set_in(tx, NAMESPACE, &key, event.offset.as_bytes())?;
             Ok(queued)
         })
     }
@@ -77,15 +68,10 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn article(offset: &str, sku: &str) -> Taken<'static> {
+    fn article(offset: &'static str, sku: &str) -> Taken<'static> {
         let body = serde_json::json!({ "sku": sku }).to_string();
         let job = EventJob { connection: "shop", topic: "article.updated", body };
-        Taken {
-            socket: "app",
-            topic: "articles",
-            offset: Box::leak(offset.to_owned().into_boxed_str()),
-            job: Some(job),
-        }
+        Taken { socket: "app", topic: "articles", offset, job: Some(job) }
     }
 
     #[test]

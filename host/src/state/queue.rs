@@ -5,7 +5,7 @@
 //! idempotency keeps the effects exactly once.
 
 use crate::state::leases::Fence;
-use crate::state::sql::{Dialect, Row};
+use crate::state::sql::{Dialect, Row, Tx};
 use crate::state::store::Store;
 use crate::vals;
 use anyhow::Result;
@@ -79,13 +79,8 @@ impl Store {
         delivery_id: Option<&str>,
     ) -> Result<Enqueued> {
         self.transaction(|tx| {
-            let row = tx.query_one(
-                "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING RETURNING id",
-                vals![connection, topic, body, delivery_id, now()],
-            )?;
-            Ok(match row {
-                Some(row) => Enqueued::New(row.int(0)?),
+            Ok(match insert_event(tx, connection, topic, body, delivery_id)? {
+                Some(id) => Enqueued::New(id),
                 None => Enqueued::Duplicate,
             })
         })
@@ -263,6 +258,23 @@ impl Store {
                 .collect()
         })
     }
+}
+
+/// Queues an event job within a transaction already open; `None` when its delivery id was
+/// queued before (the delivery is a repeat).
+pub fn insert_event(
+    tx: &mut dyn Tx,
+    connection: &str,
+    topic: &str,
+    body: &str,
+    delivery_id: Option<&str>,
+) -> Result<Option<i64>> {
+    let row = tx.query_one(
+        "INSERT INTO jobs (connection, topic, body, delivery_id, run_after, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO NOTHING RETURNING id",
+        vals![connection, topic, body, delivery_id, now()],
+    )?;
+    row.map(|r| r.int(0)).transpose()
 }
 
 #[cfg(test)]

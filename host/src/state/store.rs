@@ -96,6 +96,17 @@ impl Store {
     }
 }
 
+/// Sets `namespace`'s `key` within a transaction already open (a write that must commit
+/// with others, as an event's offset with its job).
+pub fn set_in(tx: &mut dyn Tx, namespace: &str, key: &str, value: &[u8]) -> Result<u64> {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    tx.execute(
+        "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        vals![namespace, key, value, now.as_str()],
+    )
+}
+
 /// One connection's keys; no call can reach another namespace's.
 pub struct Namespace<'a> {
     store: &'a Store,
@@ -112,14 +123,7 @@ impl Namespace<'_> {
     }
 
     pub fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.store.fenced(self.fence.as_ref(), |tx| {
-            tx.execute(
-                "INSERT INTO kv (namespace, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                vals![&self.name, key, value, now.as_str()],
-            )
-        })?;
+        self.store.fenced(self.fence.as_ref(), |tx| set_in(tx, &self.name, key, value))?;
         Ok(())
     }
 
